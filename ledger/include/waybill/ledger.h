@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ledger.h - the one header tools include: all of libwaybill.
+ */
+#ifndef WAYBILL_LEDGER_H
+#define WAYBILL_LEDGER_H
+
+#include "waybill/err.h"
+#include "waybill/hash.h"
+#include "waybill/id.h"
+#include "waybill/merkle.h"
+#include "waybill/note.h"
+#include "waybill/sig.h"
+
+/**
+ * Initialises libwaybill (libsodium). Call once before anything else; safe
+ * to call again.
+ * @return WB_OK, or WB_EINTERNAL when libsodium cannot start.
+ */
+wb_err wb_init(void);
+
+#endif

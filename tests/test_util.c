@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#include "test.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *
+test_mkdtemp(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (base == NULL || *base == '\0') {
+		base = "/tmp";
+	}
+	path = malloc(strlen(base) + 32);
+	assert_non_null(path);
+	sprintf(path, "%s/waybill-test-XXXXXX", base);
+	assert_non_null(mkdtemp(path));
+	return path;
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+test_rmdir(char *path)
+{
+	if (path != NULL) {
+		nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(path);
+	}
+}
+
+const char *
+test_shared_path(const char *rel)
+{
+	static char buf[4096];
+	const char *base = getenv("WAYBILL_SHARED");
+	struct stat st;
+
+	if (base == NULL || *base == '\0') {
+		base = "../shared";
+	}
+	snprintf(buf, sizeof(buf), "%s/data/%s", base, rel);
+	if (stat(buf, &st) != 0) {
+		return NULL;
+	}
+	return buf;
+}
+
+void
+test_require_shared(const char *rel)
+{
+	if (test_shared_path(rel) == NULL) {
+		printf("1..0 # SKIP ../shared/data/%s is absent: the public test data is not checked out beside the project\n",
+		       rel);
+		exit(0);
+	}
+}
+
+char *
+test_read_file(const char *path, size_t *len_out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long len;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len >= 0);
+	rewind(f);
+	buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	if (len_out != NULL) {
+		*len_out = (size_t)len;
+	}
+	return buf;
+}
