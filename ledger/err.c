@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const err_text[WB_ERR_COUNT_] = {
 	[WB_OK] = "success",
@@ -95,4 +96,27 @@ wb_reject_set(wb_problem *p, wb_reject reason, const char *fmt, ...)
 		va_end(ap);
 	}
 	return WB_EREJECTED;
+}
+
+void
+wb_problem_prefix(wb_problem *p, const char *prefix)
+{
+	size_t plen, mlen;
+
+	if (p == NULL || prefix == NULL) {
+		return;
+	}
+	plen = strlen(prefix) + 2;
+	if (plen >= sizeof(p->msg)) {
+		return;
+	}
+	mlen = strnlen(p->msg, sizeof(p->msg) - 1);
+	if (mlen > sizeof(p->msg) - 1 - plen) {
+		mlen = sizeof(p->msg) - 1 - plen;
+	}
+	memmove(p->msg + plen, p->msg, mlen);
+	memcpy(p->msg, prefix, plen - 2);
+	p->msg[plen - 2] = ':';
+	p->msg[plen - 1] = ' ';
+	p->msg[plen + mlen] = '\0';
 }

@@ -91,4 +91,10 @@ const char *wb_reject_text(wb_reject reason);
 wb_err wb_reject_set(wb_problem *p, wb_reject reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/**
+ * Puts "prefix: " in front of a problem's message (truncating the end if
+ * needed), to say where in a larger input the problem lies. NULL-safe.
+ */
+void wb_problem_prefix(wb_problem *p, const char *prefix);
+
 #endif

@@ -5,12 +5,17 @@
 #ifndef WAYBILL_LEDGER_H
 #define WAYBILL_LEDGER_H
 
+#include "waybill/entry.h"
 #include "waybill/err.h"
 #include "waybill/hash.h"
 #include "waybill/id.h"
+#include "waybill/journal.h"
+#include "waybill/log.h"
 #include "waybill/merkle.h"
 #include "waybill/note.h"
 #include "waybill/sig.h"
+#include "waybill/stamp.h"
+#include "waybill/verify.h"
 
 /**
  * Initialises libwaybill (libsodium). Call once before anything else; safe

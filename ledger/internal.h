@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - helpers shared inside libwaybill; not installed, not
+ * visible to rpc/ or tools/.
+ */
+#ifndef WAYBILL_INTERNAL_H
+#define WAYBILL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "waybill/err.h"
+
+#define WB_CHECK_ARG(cond)                                                    \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			return WB_EINVAL;                                     \
+		}                                                             \
+	} while (0)
+
+/*
+ * An arena: many small allocations released at once. Decoded stamps keep
+ * every string and array in one, so a decode is one free away from gone.
+ */
+typedef struct wb_arena wb_arena;
+
+wb_arena *wb_arena_new(size_t first_block);
+void wb_arena_free(wb_arena *a);
+/* 16-byte aligned, zeroed; NULL when out of memory. */
+void *wb_arena_alloc(wb_arena *a, size_t size);
+/* A NUL-terminated copy of len bytes; NULL when out of memory. */
+char *wb_arena_strndup(wb_arena *a, const char *s, size_t len);
+
+/*
+ * A growable byte buffer for the small binary records of the derived
+ * databases (twin state, stakeholders, recalls). Big-endian integers, so
+ * keys sort as numbers.
+ */
+typedef struct {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	bool failed; /* an allocation failed: the content is incomplete */
+} wb_buf;
+
+void wb_buf_fini(wb_buf *b);
+void wb_buf_put(wb_buf *b, const void *data, size_t len);
+void wb_buf_put_u8(wb_buf *b, uint8_t v);
+void wb_buf_put_u32(wb_buf *b, uint32_t v);
+void wb_buf_put_u64(wb_buf *b, uint64_t v);
+/* u16 length then bytes; strings longer than 65535 bytes are a bug. */
+void wb_buf_put_str(wb_buf *b, const char *s);
+
+/* A cursor over a record; reads past the end set `bad` and yield zeros. */
+typedef struct {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+} wb_reader;
+
+void wb_reader_init(wb_reader *r, const void *data, size_t len);
+uint8_t wb_read_u8(wb_reader *r);
+uint32_t wb_read_u32(wb_reader *r);
+uint64_t wb_read_u64(wb_reader *r);
+void wb_read_bytes(wb_reader *r, void *out, size_t len);
+/* Copies a u16-length string into out (size out_size, NUL-terminated). */
+void wb_read_str(wb_reader *r, char *out, size_t out_size);
+
+void wb_be64_put(uint8_t out[8], uint64_t v);
+uint64_t wb_be64_get(const uint8_t in[8]);
+
+/* Microseconds since the epoch, from CLOCK_REALTIME. */
+uint64_t wb_now_us(void);
+
+/* True when s (len bytes) is valid UTF-8 without control characters. */
+bool wb_text_valid(const char *s, size_t len);
+
+#endif

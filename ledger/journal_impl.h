@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal_impl.h - the inside of a wb_journal, shared by the files that
+ * implement it (private): journal.c (open, reads, proofs), append.c (the
+ * write path), registry.c (stakeholders and keys), twin.c (per-twin
+ * state), rules.c (the append rules) and verify.c (the replaying verifier).
+ */
+#ifndef WAYBILL_JOURNAL_IMPL_H
+#define WAYBILL_JOURNAL_IMPL_H
+
+#include <pthread.h>
+
+#include "internal.h"
+#include "mdb.h"
+#include "waybill/entry.h"
+#include "waybill/id.h"
+#include "waybill/journal.h"
+#include "waybill/stamp.h"
+
+/* Stakeholder 0 is "nobody"; IDs are the index of the Register entry, so
+ * never 0 (the genesis). The admin's own events use this ID. */
+#define WB_ADMIN_ID UINT64_MAX
+#define WB_NONE UINT64_MAX
+
+struct wb_journal {
+	wb_mdb *mdb;
+	char origin[WB_KEY_NAME_MAX + 1];
+	wb_genesis genesis; /* genesis.origin points at origin */
+	uint8_t ledger_id[WB_HASH_LEN];
+	const wb_signer *log; /* borrowed; NULL: appends are refused */
+	pthread_mutex_t write_lock;
+	uint64_t last_record_time_us;
+	bool skip_rules; /* tests only: play a dishonest operator */
+	bool replay;     /* a verifier's scratch copy: no checkpoints */
+};
+
+/* A scratch ledger for the verifier: a fresh, non-durable environment in
+ * dir holding exactly the given genesis entry, open for replayed appends. */
+wb_err wb_journal_replica_create(wb_journal **out, const char *dir,
+				 const uint8_t *genesis, size_t len);
+
+/* An instant plus the index that recorded it: the order of current state
+ * (event time, ties broken by index). */
+typedef struct {
+	int64_t seconds;
+	uint32_t nanos;
+	uint64_t index;
+} wb_order;
+
+/* Whether a is strictly later than b. */
+bool wb_order_after(const wb_order *a, const wb_order *b);
+
+/*
+ * Twin state (twin.c): what the append rules need of each twin, plus its
+ * chain head and history number.
+ */
+typedef struct {
+	uint64_t twin_no;
+	bool has_head;
+	uint64_t head_index;
+	wb_hash head_leaf;
+	uint64_t n_entries;
+	uint64_t commissioner; /* stakeholder ID, 0: none */
+	uint64_t commissioned_at;
+	uint64_t decommissioned_at; /* index, 0: not decommissioned */
+	uint64_t custodian;         /* stakeholder ID, 0: none */
+	wb_order custody_at;
+	bool in_transit;
+	char destination[WB_ID_MAX + 1]; /* party named by the ship */
+	char container[WB_KEY_MAX + 1];  /* canonical key, "" none */
+	wb_order container_at;
+	char host[WB_KEY_MAX + 1]; /* asset installed in, "" none */
+	wb_order host_at;
+	uint64_t custody_gaps;
+	uint64_t last_gap_index;
+} wb_twin_state;
+
+/* WB_ENOTFOUND when the twin was never stamped. */
+wb_err wb_twin_get(wb_txn *t, const char *key, wb_twin_state *out);
+wb_err wb_twin_put(wb_txn *t, const char *key, const wb_twin_state *st);
+/* A fresh state with the next twin number (meta "next_twin"). */
+wb_err wb_twin_new(wb_txn *t, wb_twin_state *out);
+wb_err wb_twin_history_add(wb_txn *t, uint64_t twin_no, uint64_t index);
+
+/*
+ * Registry (registry.c).
+ */
+typedef struct {
+	uint64_t stakeholder;
+	uint64_t valid_from;   /* first index at which it may sign */
+	uint64_t rotated_at;   /* WB_NONE, or the rotation's index */
+	uint64_t revoked_from; /* WB_NONE, or the effective index */
+} wb_key_record;
+
+wb_err wb_reg_key_get(wb_txn *t, const wb_pubkey *key, wb_key_record *out);
+wb_err wb_reg_stakeholder_load(wb_txn *t, uint64_t id, wb_stakeholder *out);
+/* Validates and applies a registry change at index. */
+wb_err wb_reg_apply(wb_journal *j, wb_txn *t, const wb_registry_change *c,
+		    uint64_t index, wb_problem *p);
+/* The stakeholder owning a namespace that covers id/key, or 0. */
+wb_err wb_reg_namespace_owner(wb_txn *t, const char *id, const char *key,
+			      uint64_t *owner_out);
+/* Whether stakeholder st owns a namespace covering id/key. */
+bool wb_reg_owns(const wb_stakeholder *st, const char *id, const char *key);
+/* The stakeholder whose party ID is party, or 0. */
+uint64_t wb_reg_party_owner(wb_txn *t, const char *party);
+
+/*
+ * Rules (rules.c): checks one decoded stamp against the state the
+ * transaction holds and applies its effects.
+ */
+typedef struct {
+	const char *id;     /* as written in the stamp */
+	wb_twin_id twin;    /* canonical key and kind */
+	unsigned roles;     /* WB_USE_* bits: where the stamp names it */
+} wb_touched;
+
+enum {
+	WB_USE_EPC = 1 << 0,
+	WB_USE_QUANTITY = 1 << 1,
+	WB_USE_PARENT = 1 << 2,
+	WB_USE_INPUT = 1 << 3,
+	WB_USE_OUTPUT = 1 << 4,
+	WB_USE_RECALL = 1 << 5,
+	WB_USE_LIFT = 1 << 6,
+};
+
+typedef struct {
+	wb_journal *j;
+	wb_txn *t;
+	uint64_t index;
+	uint64_t record_time_us;
+	const wb_stamp *stamp;
+	const wb_stakeholder *signer;
+	wb_touched *touched; /* distinct twins in first-seen order */
+	size_t n_touched;
+	bool custody_gap; /* out: advisory-policy gap flagged */
+} wb_rule_ctx;
+
+/* Structure, identifiers and limits; fills ctx->touched. */
+wb_err wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
+			    wb_problem *p);
+/* Every state rule; writes nothing. */
+wb_err wb_rules_check_state(wb_rule_ctx *ctx, wb_problem *p);
+/* Applies the stamp's effects to the twins' state (after the entry is
+ * written). */
+wb_err wb_rules_apply(wb_rule_ctx *ctx);
+
+/* Reads the Merkle node store inside a transaction (a wb_merkle_get_fn;
+ * arg is the wb_txn). */
+wb_err wb_journal_node_get(wb_hash *out, unsigned level, uint64_t index,
+			   void *arg);
+
+/* The tree size inside a transaction. */
+wb_err wb_journal_size_txn(wb_txn *t, uint64_t *out);
+
+#endif

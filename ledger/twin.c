@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * twin.c - per-twin state records (private): the chain head, history
+ * number and the state the append rules need.
+ *
+ * Records are small binary structs led by a version byte; they are derived
+ * data, rebuilt from the journal by a replay. Twin numbers are handed out
+ * in order of first appearance, so the history keys (twin number, index) of
+ * new twins cluster at the end of the B-tree instead of scattering.
+ */
+#include "journal_impl.h"
+
+#include <string.h>
+
+#define TWIN_RECORD_VERSION 1
+
+static const char META_NEXT_TWIN[] = "next_twin";
+
+static void
+put_order(wb_buf *b, const wb_order *o)
+{
+	wb_buf_put_u64(b, (uint64_t)o->seconds);
+	wb_buf_put_u32(b, o->nanos);
+	wb_buf_put_u64(b, o->index);
+}
+
+static void
+read_order(wb_reader *r, wb_order *o)
+{
+	o->seconds = (int64_t)wb_read_u64(r);
+	o->nanos = wb_read_u32(r);
+	o->index = wb_read_u64(r);
+}
+
+wb_err
+wb_twin_put(wb_txn *t, const char *key, const wb_twin_state *st)
+{
+	wb_buf b = { 0 };
+	wb_err rc;
+
+	wb_buf_put_u8(&b, TWIN_RECORD_VERSION);
+	wb_buf_put_u64(&b, st->twin_no);
+	wb_buf_put_u8(&b, st->has_head);
+	wb_buf_put_u64(&b, st->head_index);
+	wb_buf_put(&b, st->head_leaf.b, WB_HASH_LEN);
+	wb_buf_put_u64(&b, st->n_entries);
+	wb_buf_put_u64(&b, st->commissioner);
+	wb_buf_put_u64(&b, st->commissioned_at);
+	wb_buf_put_u64(&b, st->decommissioned_at);
+	wb_buf_put_u64(&b, st->custodian);
+	put_order(&b, &st->custody_at);
+	wb_buf_put_u8(&b, st->in_transit);
+	wb_buf_put_str(&b, st->destination);
+	wb_buf_put_str(&b, st->container);
+	put_order(&b, &st->container_at);
+	wb_buf_put_str(&b, st->host);
+	put_order(&b, &st->host_at);
+	wb_buf_put_u64(&b, st->custody_gaps);
+	wb_buf_put_u64(&b, st->last_gap_index);
+	if (b.failed) {
+		wb_buf_fini(&b);
+		return WB_ENOMEM;
+	}
+	rc = wb_db_put(t, WB_DB_TWINS, key, strlen(key), b.data, b.len, 0);
+	wb_buf_fini(&b);
+	return rc;
+}
+
+wb_err
+wb_twin_get(wb_txn *t, const char *key, wb_twin_state *st)
+{
+	wb_reader r;
+	wb_val v;
+	wb_err rc;
+
+	if ((rc = wb_db_get(t, WB_DB_TWINS, key, strlen(key), &v)) != WB_OK) {
+		return rc;
+	}
+	memset(st, 0, sizeof(*st));
+	wb_reader_init(&r, v.data, v.len);
+	if (wb_read_u8(&r) != TWIN_RECORD_VERSION) {
+		return WB_ECORRUPT;
+	}
+	st->twin_no = wb_read_u64(&r);
+	st->has_head = wb_read_u8(&r) != 0;
+	st->head_index = wb_read_u64(&r);
+	wb_read_bytes(&r, st->head_leaf.b, WB_HASH_LEN);
+	st->n_entries = wb_read_u64(&r);
+	st->commissioner = wb_read_u64(&r);
+	st->commissioned_at = wb_read_u64(&r);
+	st->decommissioned_at = wb_read_u64(&r);
+	st->custodian = wb_read_u64(&r);
+	read_order(&r, &st->custody_at);
+	st->in_transit = wb_read_u8(&r) != 0;
+	wb_read_str(&r, st->destination, sizeof(st->destination));
+	wb_read_str(&r, st->container, sizeof(st->container));
+	read_order(&r, &st->container_at);
+	wb_read_str(&r, st->host, sizeof(st->host));
+	read_order(&r, &st->host_at);
+	st->custody_gaps = wb_read_u64(&r);
+	st->last_gap_index = wb_read_u64(&r);
+	return r.bad ? WB_ECORRUPT : WB_OK;
+}
+
+wb_err
+wb_twin_new(wb_txn *t, wb_twin_state *st)
+{
+	uint8_t buf[8];
+	uint64_t next = 1;
+	wb_val v;
+	wb_err rc;
+
+	rc = wb_db_get(t, WB_DB_META, META_NEXT_TWIN, strlen(META_NEXT_TWIN),
+		       &v);
+	if (rc == WB_OK && v.len == 8) {
+		next = wb_be64_get(v.data);
+	} else if (rc != WB_ENOTFOUND && rc != WB_OK) {
+		return rc;
+	}
+	memset(st, 0, sizeof(*st));
+	st->twin_no = next;
+	wb_be64_put(buf, next + 1);
+	return wb_db_put(t, WB_DB_META, META_NEXT_TWIN, strlen(META_NEXT_TWIN),
+			 buf, 8, 0);
+}
+
+wb_err
+wb_twin_history_add(wb_txn *t, uint64_t twin_no, uint64_t index)
+{
+	uint8_t key[16];
+
+	wb_be64_put(key, twin_no);
+	wb_be64_put(key + 8, index);
+	return wb_db_put(t, WB_DB_HISTORY, key, sizeof(key), "", 0, 0);
+}

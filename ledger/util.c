@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/* The small shared helpers of internal.h: arena, buffers, time, text. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used;
+	size_t size;
+	_Alignas(16) uint8_t data[];
+};
+
+struct wb_arena {
+	struct arena_block *head;
+	size_t next_size;
+};
+
+wb_arena *
+wb_arena_new(size_t first_block)
+{
+	wb_arena *a = calloc(1, sizeof(*a));
+
+	if (a != NULL) {
+		a->next_size = first_block < 256 ? 256 : first_block;
+	}
+	return a;
+}
+
+void
+wb_arena_free(wb_arena *a)
+{
+	struct arena_block *b, *next;
+
+	if (a == NULL) {
+		return;
+	}
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(a);
+}
+
+void *
+wb_arena_alloc(wb_arena *a, size_t size)
+{
+	struct arena_block *b = a->head;
+	size_t need = (size + 15) & ~(size_t)15;
+	void *p;
+
+	if (need < size) {
+		return NULL;
+	}
+	if (b == NULL || b->size - b->used < need) {
+		size_t bsize = a->next_size;
+
+		while (bsize < need) {
+			bsize *= 2;
+		}
+		b = malloc(sizeof(*b) + bsize);
+		if (b == NULL) {
+			return NULL;
+		}
+		b->size = bsize;
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+		if (a->next_size < (1u << 20)) {
+			a->next_size *= 2;
+		}
+	}
+	p = b->data + b->used;
+	b->used += need;
+	memset(p, 0, size);
+	return p;
+}
+
+char *
+wb_arena_strndup(wb_arena *a, const char *s, size_t len)
+{
+	char *p = wb_arena_alloc(a, len + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+void
+wb_buf_fini(wb_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->failed = false;
+}
+
+void
+wb_buf_put(wb_buf *b, const void *data, size_t len)
+{
+	if (b->failed) {
+		return;
+	}
+	if (b->cap - b->len < len) {
+		size_t cap = b->cap ? b->cap : 128;
+		uint8_t *p;
+
+		while (cap - b->len < len) {
+			cap *= 2;
+		}
+		p = realloc(b->data, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->data = p;
+		b->cap = cap;
+	}
+	if (len > 0) {
+		memcpy(b->data + b->len, data, len);
+		b->len += len;
+	}
+}
+
+void
+wb_buf_put_u8(wb_buf *b, uint8_t v)
+{
+	wb_buf_put(b, &v, 1);
+}
+
+void
+wb_buf_put_u32(wb_buf *b, uint32_t v)
+{
+	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
+			 (uint8_t)(v >> 8), (uint8_t)v };
+
+	wb_buf_put(b, x, 4);
+}
+
+void
+wb_buf_put_u64(wb_buf *b, uint64_t v)
+{
+	uint8_t x[8];
+
+	wb_be64_put(x, v);
+	wb_buf_put(b, x, 8);
+}
+
+void
+wb_buf_put_str(wb_buf *b, const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+	uint8_t x[2];
+
+	if (len > 0xffff) {
+		b->failed = true;
+		return;
+	}
+	x[0] = (uint8_t)(len >> 8);
+	x[1] = (uint8_t)len;
+	wb_buf_put(b, x, 2);
+	wb_buf_put(b, s, len);
+}
+
+void
+wb_reader_init(wb_reader *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->left = len;
+	r->bad = false;
+}
+
+void
+wb_read_bytes(wb_reader *r, void *out, size_t len)
+{
+	if (r->bad || r->left < len) {
+		r->bad = true;
+		memset(out, 0, len);
+		return;
+	}
+	memcpy(out, r->p, len);
+	r->p += len;
+	r->left -= len;
+}
+
+uint8_t
+wb_read_u8(wb_reader *r)
+{
+	uint8_t v;
+
+	wb_read_bytes(r, &v, 1);
+	return v;
+}
+
+uint32_t
+wb_read_u32(wb_reader *r)
+{
+	uint8_t x[4];
+
+	wb_read_bytes(r, x, 4);
+	return (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 |
+	       (uint32_t)x[2] << 8 | x[3];
+}
+
+uint64_t
+wb_read_u64(wb_reader *r)
+{
+	uint8_t x[8];
+
+	wb_read_bytes(r, x, 8);
+	return wb_be64_get(x);
+}
+
+void
+wb_read_str(wb_reader *r, char *out, size_t out_size)
+{
+	uint8_t x[2];
+	size_t len;
+
+	wb_read_bytes(r, x, 2);
+	len = (size_t)x[0] << 8 | x[1];
+	if (r->bad || len >= out_size || r->left < len) {
+		r->bad = true;
+		if (out_size > 0) {
+			out[0] = '\0';
+		}
+		return;
+	}
+	wb_read_bytes(r, out, len);
+	out[len] = '\0';
+}
+
+void
+wb_be64_put(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+uint64_t
+wb_be64_get(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		v = v << 8 | in[i];
+	}
+	return v;
+}
+
+uint64_t
+wb_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+bool
+wb_text_valid(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t c = p[i];
+		size_t n;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f) {
+				return false;
+			}
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			c &= 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= n) {
+			return false;
+		}
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80) {
+				return false;
+			}
+			c = c << 6 | (p[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond U+10FFFF, C1 controls. */
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff ||
+		    (c >= 0x80 && c <= 0x9f)) {
+			return false;
+		}
+		i += n + 1;
+	}
+	return true;
+}
