@@ -38,4 +38,11 @@ void test_require_shared(const char *rel);
 /** Reads a whole file into malloc'd memory (NUL-terminated). */
 char *test_read_file(const char *path, size_t *len_out);
 
+/**
+ * A fixed test key: the signer named name whose 32-byte seed is n repeated,
+ * so the same (name, n) always gives the same key. Calls wb_init(); fails
+ * the test on error. Free it with wb_signer_free().
+ */
+wb_signer *test_signer(const char *name, uint8_t n);
+
 #endif

@@ -91,3 +91,15 @@ test_read_file(const char *path, size_t *len_out)
 	}
 	return buf;
 }
+
+wb_signer *
+test_signer(const char *name, uint8_t n)
+{
+	uint8_t seed[WB_SEED_LEN];
+	wb_signer *s = NULL;
+
+	assert_int_equal(wb_init(), WB_OK);
+	memset(seed, n, sizeof(seed));
+	assert_int_equal(wb_signer_from_seed(&s, name, seed), WB_OK);
+	return s;
+}
