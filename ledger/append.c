@@ -493,6 +493,7 @@ run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
 			index++;
 		}
 	}
+	rc = WB_OK;
 	if (refused && o != NULL && o->atomic) {
 		rc = WB_EREJECTED;
 		goto out;

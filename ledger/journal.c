@@ -29,11 +29,14 @@ wb_order_after(const wb_order *a, const wb_order *b)
 	return a->index > b->index;
 }
 
+/* A perfect subtree is keyed by the last leaf it covers, then its level:
+ * appending leaf n completes (n, 0), (n, 1), ... in increasing key order, so
+ * every node put is an MDB_APPEND at the end of the B-tree. */
 static void
 node_key(uint8_t key[9], unsigned level, uint64_t index)
 {
-	key[0] = (uint8_t)level;
-	wb_be64_put(key + 1, index);
+	wb_be64_put(key, ((index + 1) << level) - 1);
+	key[8] = (uint8_t)level;
 }
 
 wb_err
@@ -68,7 +71,7 @@ put_node(unsigned level, uint64_t index, const wb_hash *h, void *arg)
 	uint8_t key[9];
 
 	node_key(key, level, index);
-	/* Nodes at one level arrive in increasing order: append. */
+	/* Nodes arrive in increasing key order (see node_key): append. */
 	return wb_db_put(arg, WB_DB_MERKLE, key, sizeof(key), h->b,
 			 WB_HASH_LEN, WB_PUT_APPEND);
 }

@@ -21,7 +21,7 @@
 typedef enum {
 	WB_DB_META,         /* "format", "ledger_id", "next_twin" */
 	WB_DB_JOURNAL,      /* u64 index -> entry bytes (the log) */
-	WB_DB_MERKLE,       /* u8 level + u64 index -> 32-byte node hash */
+	WB_DB_MERKLE,       /* u64 last leaf + u8 level -> 32-byte node hash */
 	WB_DB_CHECKPOINTS,  /* u64 tree size -> signed checkpoint note */
 	WB_DB_EVENTS,       /* u64 stakeholder + tag + event ID -> index+hash */
 	WB_DB_TWINS,        /* canonical key -> twin record */
