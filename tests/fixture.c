@@ -29,6 +29,8 @@ fx_open_opts(fx_ledger *fx, wb_journal_create_opts *co_in)
 	co.admin_key = *wb_signer_pubkey(fx->admin);
 	assert_int_equal(wb_journal_create(fx->dir, &co), WB_OK);
 	oo.log_key = fx->log;
+	oo.map_size = co.map_size;
+	oo.max_map_size = co.max_map_size;
 	assert_int_equal(wb_journal_open(&fx->j, fx->dir, &oo), WB_OK);
 }
 
