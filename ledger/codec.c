@@ -1231,6 +1231,7 @@ wb_entry_encode(uint8_t **out, size_t *len_out, const wb_entry *e)
 		g.max_ids = e->genesis.max_ids;
 		g.max_attributes = e->genesis.max_attributes;
 		g.max_stamp_bytes = e->genesis.max_stamp_bytes;
+		g.admin_key_name = UNCONST(e->genesis.admin_key_name);
 		m.body_case = WAYBILL__V1__ENTRY__BODY_GENESIS;
 		m.genesis = &g;
 		break;
@@ -1303,7 +1304,10 @@ dec_genesis(wb_arena *a, wb_genesis *g, const Waybill__V1__Genesis *m)
 	g->max_stamp_bytes = m->has_max_stamp_bytes
 				     ? m->max_stamp_bytes
 				     : WB_DEFAULT_MAX_STAMP_BYTES;
-	return dup_str(a, &g->origin, m->origin) ? WB_OK : WB_ENOMEM;
+	return dup_str(a, &g->origin, m->origin) &&
+			       dup_str(a, &g->admin_key_name, m->admin_key_name)
+		       ? WB_OK
+		       : WB_ENOMEM;
 }
 
 static wb_err

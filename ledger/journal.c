@@ -169,6 +169,7 @@ write_genesis(wb_mdb *m, const wb_journal_create_opts *o)
 	e.genesis.origin = o->origin;
 	e.genesis.log_key = *wb_signer_pubkey(o->log_key);
 	e.genesis.admin_key = o->admin_key;
+	e.genesis.admin_key_name = o->admin_key_name;
 	e.genesis.custody = o->custody ? o->custody : WB_CUSTODY_ADVISORY;
 	e.genesis.max_ids = o->max_ids ? o->max_ids : WB_DEFAULT_MAX_IDS;
 	e.genesis.max_attributes = o->max_attributes
@@ -216,6 +217,9 @@ wb_journal_create(const char *dir, const wb_journal_create_opts *o)
 	WB_CHECK_ARG(dir && o && o->origin && o->log_key);
 	if (!wb_key_name_valid(o->origin) || strlen(o->origin) > 255 ||
 	    strcmp(wb_signer_name(o->log_key), o->origin) != 0) {
+		return WB_EINVAL;
+	}
+	if (o->admin_key_name != NULL && !wb_key_name_valid(o->admin_key_name)) {
 		return WB_EINVAL;
 	}
 	if (o->custody != 0 && o->custody != WB_CUSTODY_ADVISORY &&
@@ -282,6 +286,13 @@ load_genesis(wb_journal *j, wb_txn *t)
 	snprintf(j->origin, sizeof(j->origin), "%s", e->genesis.origin);
 	j->genesis = e->genesis;
 	j->genesis.origin = j->origin;
+	j->genesis.admin_key_name = NULL;
+	if (e->genesis.admin_key_name != NULL &&
+	    strlen(e->genesis.admin_key_name) < sizeof(j->admin_name)) {
+		snprintf(j->admin_name, sizeof(j->admin_name), "%s",
+			 e->genesis.admin_key_name);
+		j->genesis.admin_key_name = j->admin_name;
+	}
 	if ((rc = wb_db_get(t, WB_DB_META, META_LEDGER_ID,
 			    strlen(META_LEDGER_ID), &v)) != WB_OK ||
 	    v.len != WB_HASH_LEN || memcmp(v.data, id, WB_HASH_LEN) != 0) {

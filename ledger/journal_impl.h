@@ -25,6 +25,7 @@
 struct wb_journal {
 	wb_mdb *mdb;
 	char origin[WB_KEY_NAME_MAX + 1];
+	char admin_name[WB_KEY_NAME_MAX + 1];
 	wb_genesis genesis; /* genesis.origin points at origin */
 	uint8_t ledger_id[WB_HASH_LEN];
 	const wb_signer *log; /* borrowed; NULL: appends are refused */

@@ -50,6 +50,7 @@ typedef struct {
 	uint32_t max_ids;
 	uint32_t max_attributes;
 	uint32_t max_stamp_bytes;
+	const char *admin_key_name; /* NULL when not recorded */
 } wb_genesis;
 
 typedef struct {

@@ -47,6 +47,7 @@ typedef struct {
 	const char *origin;       /* checkpoint origin = the log key's name */
 	const wb_signer *log_key; /* its name must equal origin */
 	wb_pubkey admin_key;
+	const char *admin_key_name; /* optional: its verifier key name */
 	wb_custody custody; /* 0: advisory */
 	uint32_t max_ids;   /* 0: WB_DEFAULT_MAX_IDS */
 	uint32_t max_attributes;

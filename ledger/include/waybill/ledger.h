@@ -10,6 +10,7 @@
 #include "waybill/hash.h"
 #include "waybill/id.h"
 #include "waybill/journal.h"
+#include "waybill/keyfile.h"
 #include "waybill/log.h"
 #include "waybill/merkle.h"
 #include "waybill/note.h"

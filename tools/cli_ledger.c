@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/* waybill init, verify and info: the commands that work on a ledger
+ * directory directly, without a daemon. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char init_help[] =
+	"usage: waybill init --data DIR --origin ORIGIN --admin-key PUBKEY|FILE\n"
+	"                    [--log-key FILE] [--custody advisory|strict]\n"
+	"                    [--max-ids N] [--max-attributes N]\n"
+	"                    [--max-stamp-bytes N]\n"
+	"\n"
+	"Creates a new ledger in DIR: the genesis entry (leaf 0) names the\n"
+	"origin, the log key, the admin key and the custody policy; the ledger\n"
+	"ID is SHA-256 of the genesis entry's bytes.\n"
+	"\n"
+	"  --origin ORIGIN     the checkpoint origin, e.g. example.com/waybill;\n"
+	"                      the log key is named after it\n"
+	"  --admin-key KEY     the admin's verifier key text, or a file holding\n"
+	"                      it (the admin signs registry changes only)\n"
+	"  --log-key FILE      the log key (signs checkpoints only); created\n"
+	"                      with mode 0600 when absent (default DIR/log.key)\n"
+	"  --custody POLICY    advisory (default): a custodian's act by another\n"
+	"                      is accepted and flagged; strict: refused\n"
+	"  --max-ids N         identifiers per stamp (default 10000)\n"
+	"  --max-attributes N  attributes per stamp (default 256)\n"
+	"  --max-stamp-bytes N bytes per stamp (default 1048576)\n"
+	"\n"
+	"The limits are fixed at genesis so that audits judge every entry as\n"
+	"the append did.\n";
+
+static const char verify_help[] =
+	"usage: waybill verify --data DIR [--json]\n"
+	"\n"
+	"Verifies the whole journal from its bytes and the log key alone: it\n"
+	"replays every entry through the append rules (signatures, each key's\n"
+	"validity at its index, namespaces, recall authority, decommissioning,\n"
+	"cycles, event time vs record time, duplicate event IDs), checks every\n"
+	"per-twin chain link and that each signed checkpoint's root is what the\n"
+	"entries produce. It reports the first bad index and what is wrong.\n"
+	"Stamps whose key was later revoked from an earlier index are flagged.\n"
+	"\n"
+	"Exit status: 0 when the ledger verifies, 1 when it does not, 5 when it\n"
+	"cannot be read.\n";
+
+static const char info_help[] =
+	"usage: waybill info --data DIR [--json]\n"
+	"\n"
+	"Prints the ledger's origin, ID, log and admin keys, custody policy,\n"
+	"limits, tree size, root and latest checkpoint.\n";
+
+static int
+parse_custody(const char *text, wb_custody *out)
+{
+	if (strcmp(text, "advisory") == 0) {
+		*out = WB_CUSTODY_ADVISORY;
+	} else if (strcmp(text, "strict") == 0) {
+		*out = WB_CUSTODY_STRICT;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_limit(const char *name, const char *text, uint32_t *out)
+{
+	unsigned long long v;
+
+	if (!cli_parse_u64(text, 1, UINT32_MAX, &v)) {
+		return cli_fail(CLI_USAGE, "init",
+				"%s must be a whole number from 1 to %u",
+				name, UINT32_MAX);
+	}
+	*out = (uint32_t)v;
+	return CLI_OK;
+}
+
+/* The log key: read from FILE when it exists, else made and written. */
+static int
+load_or_make_log_key(wb_signer **out, const char *path, const char *origin,
+		     bool *created)
+{
+	wb_err rc = wb_keyfile_read(out, path);
+
+	*created = false;
+	if (rc == WB_OK) {
+		if (strcmp(wb_signer_name(*out), origin) != 0) {
+			return cli_fail(CLI_USAGE, "init",
+					"the log key in %s is named %s, but a log key must be named after the origin %s: make one with `waybill keygen %s --out FILE`",
+					path, wb_signer_name(*out), origin,
+					origin);
+		}
+		return CLI_OK;
+	}
+	if (rc != WB_ENOTFOUND) {
+		return cli_fail(CLI_ERROR, "init",
+				"cannot use the log key %s: %s", path,
+				rc == WB_EDENIED
+					? "it is readable by others, or unreadable (chmod 600)"
+				: rc == WB_EPROTO ? "it is not a private key file"
+						  : wb_strerror(rc));
+	}
+	if ((rc = wb_signer_generate(out, origin)) != WB_OK ||
+	    (rc = wb_keyfile_write(path, *out)) != WB_OK) {
+		return cli_fail(CLI_ERROR, "init", "cannot create the log key %s: %s",
+				path, wb_strerror(rc));
+	}
+	*created = true;
+	return CLI_OK;
+}
+
+static void
+print_key(FILE *f, const char *label, const char *name, const wb_pubkey *pk,
+	  bool json)
+{
+	char *text = NULL;
+	char hex[2 * WB_PUBKEY_LEN + 1];
+
+	if (name != NULL && wb_verifier_format(&text, name, pk) == WB_OK) {
+		if (json) {
+			fprintf(f, "\"%s\":", label);
+			cli_json_string(f, text);
+		} else {
+			fprintf(f, "%-12s %s\n", label, text);
+		}
+		free(text);
+		return;
+	}
+	wb_hex_encode(hex, pk->b, WB_PUBKEY_LEN);
+	if (json) {
+		fprintf(f, "\"%s\":\"%s\"", label, hex);
+	} else {
+		fprintf(f, "%-12s %s (Ed25519, hex)\n", label, hex);
+	}
+}
+
+static int
+print_info(wb_journal *j, bool json)
+{
+	const wb_genesis *g = wb_journal_genesis(j);
+	char id[2 * WB_HASH_LEN + 1], root_hex[2 * WB_HASH_LEN + 1];
+	char *cp = NULL;
+	uint64_t size;
+	wb_hash root;
+	wb_err rc;
+
+	if ((rc = wb_journal_size(&size, j)) != WB_OK ||
+	    (rc = wb_journal_root(&root, j, size)) != WB_OK ||
+	    (rc = wb_journal_checkpoint(&cp, j, 0)) != WB_OK) {
+		return cli_fail(CLI_ERROR, "info", "cannot read the ledger: %s",
+				wb_strerror(rc));
+	}
+	wb_hex_encode(id, wb_journal_ledger_id(j), WB_HASH_LEN);
+	wb_hash_to_hex(root_hex, &root);
+	if (json) {
+		printf("{\"origin\":");
+		cli_json_string(stdout, g->origin);
+		printf(",\"ledger_id\":\"%s\",", id);
+		print_key(stdout, "log_key", g->origin, &g->log_key, true);
+		printf(",");
+		print_key(stdout, "admin_key", g->admin_key_name, &g->admin_key,
+			  true);
+		printf(",\"custody\":\"%s\",\"format_version\":%u,"
+		       "\"max_ids\":%u,\"max_attributes\":%u,"
+		       "\"max_stamp_bytes\":%u,\"size\":%llu,\"root\":\"%s\","
+		       "\"checkpoint\":",
+		       g->custody == WB_CUSTODY_STRICT ? "strict" : "advisory",
+		       g->format_version, g->max_ids, g->max_attributes,
+		       g->max_stamp_bytes, (unsigned long long)size, root_hex);
+		cli_json_string(stdout, cp);
+		printf("}\n");
+	} else {
+		printf("%-12s %s\n", "origin", g->origin);
+		printf("%-12s %s\n", "ledger ID", id);
+		print_key(stdout, "log key", g->origin, &g->log_key, false);
+		print_key(stdout, "admin key", g->admin_key_name, &g->admin_key,
+			  false);
+		printf("%-12s %s\n", "custody",
+		       g->custody == WB_CUSTODY_STRICT ? "strict" : "advisory");
+		printf("%-12s %u IDs, %u attributes, %u bytes per stamp\n",
+		       "limits", g->max_ids, g->max_attributes,
+		       g->max_stamp_bytes);
+		printf("%-12s %llu entries\n", "size",
+		       (unsigned long long)size);
+		printf("%-12s %s\n", "root", root_hex);
+		printf("checkpoint:\n%s", cp);
+	}
+	free(cp);
+	return CLI_OK;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	wb_journal_create_opts co = { 0 };
+	const char *dir = NULL, *admin = NULL, *log_path = NULL, *v;
+	char admin_name[WB_KEY_NAME_MAX + 1], default_log[4096];
+	wb_signer *log = NULL;
+	wb_journal *j = NULL;
+	bool created = false;
+	struct stat st;
+	int code;
+	wb_err rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(init_help, stdout);
+			return CLI_OK;
+		} else if (cli_opt(argc, argv, &i, "--data", &dir) ||
+			   cli_opt(argc, argv, &i, "--origin", &co.origin) ||
+			   cli_opt(argc, argv, &i, "--admin-key", &admin) ||
+			   cli_opt(argc, argv, &i, "--log-key", &log_path)) {
+			continue;
+		} else if (cli_opt(argc, argv, &i, "--custody", &v)) {
+			if (parse_custody(v, &co.custody) != 0) {
+				return cli_fail(CLI_USAGE, "init",
+						"--custody is advisory or strict, not %s",
+						v);
+			}
+		} else if (cli_opt(argc, argv, &i, "--max-ids", &v)) {
+			if ((code = parse_limit("--max-ids", v, &co.max_ids))) {
+				return code;
+			}
+		} else if (cli_opt(argc, argv, &i, "--max-attributes", &v)) {
+			if ((code = parse_limit("--max-attributes", v,
+						&co.max_attributes))) {
+				return code;
+			}
+		} else if (cli_opt(argc, argv, &i, "--max-stamp-bytes", &v)) {
+			if ((code = parse_limit("--max-stamp-bytes", v,
+						&co.max_stamp_bytes))) {
+				return code;
+			}
+		} else {
+			return cli_fail(CLI_USAGE, "init",
+					"unknown argument %s (see --help)",
+					argv[i]);
+		}
+	}
+	if (dir == NULL || co.origin == NULL || admin == NULL) {
+		return cli_fail(CLI_USAGE, "init",
+				"--data, --origin and --admin-key are required (see --help)");
+	}
+	if (!wb_key_name_valid(co.origin)) {
+		return cli_fail(CLI_USAGE, "init",
+				"origin \"%s\" must be a valid key name: UTF-8 without spaces, '+' or control characters, at most 128 bytes",
+				co.origin);
+	}
+	rc = wb_keyfile_read_public(admin_name, &co.admin_key, admin);
+	if (rc == WB_EDENIED) {
+		return cli_fail(CLI_USAGE, "init",
+				"--admin-key %s: the file is unreadable, or a private key readable by group or others (treat it as leaked, or chmod 600 it); better, pass the admin's verifier key text",
+				admin);
+	}
+	if (rc != WB_OK) {
+		return cli_fail(CLI_USAGE, "init",
+				"--admin-key %s is neither verifier key text (NAME+KEYID+BASE64) nor a file holding a key",
+				admin);
+	}
+	co.admin_key_name = admin_name;
+	if (wb_journal_open(&j, dir, NULL) != WB_ENOTFOUND) {
+		wb_journal_close(j);
+		return cli_fail(CLI_ERROR, "init",
+				"%s already holds a ledger: pick a new directory",
+				dir);
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		return cli_fail(CLI_ERROR, "init", "cannot create %s: %s", dir,
+				strerror(errno));
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		return cli_fail(CLI_ERROR, "init", "%s is not a directory",
+				dir);
+	}
+	if (log_path == NULL) {
+		snprintf(default_log, sizeof(default_log), "%s/log.key", dir);
+		log_path = default_log;
+	}
+	if ((code = load_or_make_log_key(&log, log_path, co.origin,
+					 &created)) != CLI_OK) {
+		return code;
+	}
+	if (memcmp(wb_signer_pubkey(log)->b, co.admin_key.b, WB_PUBKEY_LEN) ==
+	    0) {
+		code = cli_fail(CLI_USAGE, "init",
+				"the admin key and the log key must differ: they sign different things");
+		goto out;
+	}
+	co.log_key = log;
+	if ((rc = wb_journal_create(dir, &co)) != WB_OK) {
+		code = cli_fail(CLI_ERROR, "init", "cannot create the ledger: %s",
+				wb_strerror(rc));
+		goto out;
+	}
+	if ((rc = wb_journal_open(&j, dir, NULL)) != WB_OK) {
+		code = cli_fail(CLI_ERROR, "init", "cannot open the new ledger: %s",
+				cli_open_error(rc));
+		goto out;
+	}
+	fprintf(stderr, "created ledger in %s (log key %s%s)\n", dir, log_path,
+		created ? ", new" : "");
+	code = print_info(j, false);
+	wb_journal_close(j);
+out:
+	if (code != CLI_OK && created) {
+		unlink(log_path);
+	}
+	wb_signer_free(log);
+	return code;
+}
+
+static void
+progress_bar(uint64_t done, uint64_t total, void *arg)
+{
+	int width = 40, filled;
+
+	(void)arg;
+	if (total == 0) {
+		return;
+	}
+	filled = (int)((double)done / (double)total * width);
+	fprintf(stderr, "\rverifying [%.*s%*s] %llu/%llu", filled,
+		"########################################", width - filled, "",
+		(unsigned long long)done, (unsigned long long)total);
+	if (done >= total) {
+		fputc('\n', stderr);
+	}
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	const char *dir = NULL;
+	bool json = false;
+	wb_verify_report r;
+	wb_journal *j;
+	wb_err rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(verify_help, stdout);
+			return CLI_OK;
+		} else if (cli_opt(argc, argv, &i, "--data", &dir)) {
+			continue;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			return cli_fail(CLI_USAGE, "verify",
+					"unknown argument %s (see --help)",
+					argv[i]);
+		}
+	}
+	if (dir == NULL) {
+		return cli_fail(CLI_USAGE, "verify", "--data DIR is required");
+	}
+	if ((j = cli_open_ledger("verify", dir)) == NULL) {
+		return CLI_ERROR;
+	}
+	rc = wb_verify_journal(&r, j, NULL,
+			       !json && isatty(STDERR_FILENO) ? progress_bar
+							      : NULL,
+			       NULL);
+	wb_journal_close(j);
+	if (rc != WB_OK) {
+		return cli_fail(CLI_ERROR, "verify", "cannot verify: %s",
+				wb_strerror(rc));
+	}
+	if (json) {
+		printf("{\"ok\":%s,\"entries\":%llu,\"checkpoints\":%llu,"
+		       "\"flagged\":%llu,\"custody_gaps\":%llu",
+		       r.ok ? "true" : "false", (unsigned long long)r.entries,
+		       (unsigned long long)r.checkpoints,
+		       (unsigned long long)r.flagged,
+		       (unsigned long long)r.custody_gaps);
+		if (!r.ok) {
+			printf(",\"first_bad\":%llu,\"problem\":",
+			       (unsigned long long)r.first_bad);
+			cli_json_string(stdout, r.problem);
+		}
+		if (r.flagged > 0) {
+			printf(",\"first_flagged\":%llu",
+			       (unsigned long long)r.first_flagged);
+		}
+		printf("}\n");
+	} else if (r.ok) {
+		printf("ok: %llu entries and %llu checkpoints verify\n",
+		       (unsigned long long)r.entries,
+		       (unsigned long long)r.checkpoints);
+		if (r.flagged > 0) {
+			printf("flagged: %llu stamps by keys revoked from an earlier index (first at %llu)\n",
+			       (unsigned long long)r.flagged,
+			       (unsigned long long)r.first_flagged);
+		}
+		if (r.custody_gaps > 0) {
+			printf("custody gaps: %llu stamps acted for a custodian\n",
+			       (unsigned long long)r.custody_gaps);
+		}
+	} else {
+		printf("FAILED at entry %llu: %s\n",
+		       (unsigned long long)r.first_bad, r.problem);
+	}
+	return r.ok ? CLI_OK : CLI_VERIFY_FAILED;
+}
+
+int
+cmd_info(int argc, char **argv)
+{
+	const char *dir = NULL;
+	bool json = false;
+	wb_journal *j;
+	int code;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(info_help, stdout);
+			return CLI_OK;
+		} else if (cli_opt(argc, argv, &i, "--data", &dir)) {
+			continue;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			return cli_fail(CLI_USAGE, "info",
+					"unknown argument %s (see --help)",
+					argv[i]);
+		}
+	}
+	if (dir == NULL) {
+		return cli_fail(CLI_USAGE, "info", "--data DIR is required");
+	}
+	if ((j = cli_open_ledger("info", dir)) == NULL) {
+		return CLI_ERROR;
+	}
+	code = print_info(j, json);
+	wb_journal_close(j);
+	return code;
+}

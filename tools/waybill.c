@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * waybill - the command-line tool: one subcommand per job, each with
+ * --help. Subcommands parse arguments and print; the work is libwaybill's.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static const cli_command commands[] = {
+	{ "keygen", "generate an Ed25519 key (C2SP key text forms)",
+	  cmd_keygen },
+	{ "init", "create a ledger: genesis with origin, log and admin keys",
+	  cmd_init },
+	{ "verify", "verify a ledger's whole journal offline", cmd_verify },
+	{ "info", "show a ledger's identity, keys, size and checkpoint",
+	  cmd_info },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: waybill COMMAND [ARGS] (waybill COMMAND --help)\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	}
+	fprintf(f, "\nexit status: 0 ok, 1 verification failed, 2 usage error,\n"
+		   "3 refused by the ledger, 4 network failure, 5 other error\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("waybill %s\n", WAYBILL_VERSION);
+		return CLI_OK;
+	}
+	if (wb_init() != WB_OK) {
+		fprintf(stderr, "waybill: libsodium failed to start\n");
+		return CLI_ERROR;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "waybill: unknown command %s\n\n", argv[1]);
+	usage(stderr);
+	return CLI_USAGE;
+}
