@@ -19,10 +19,9 @@
 
 /* From journal.c and registry.c. */
 wb_err wb_journal_put_entry(wb_txn *t, uint64_t index, const uint8_t *bytes,
-			    size_t len, wb_hash *leaf_out);
+                            size_t len, wb_hash *leaf_out);
 wb_err wb_journal_put_checkpoint(wb_journal *j, wb_txn *t, uint64_t size);
-wb_err wb_reg_key_check(const wb_key_record *kr, uint64_t index,
-			wb_problem *p);
+wb_err wb_reg_key_check(const wb_key_record *kr, uint64_t index, wb_problem *p);
 
 enum {
 	EVENT_TAG_EVENT = 0,       /* a stamp's event ID */
@@ -43,13 +42,13 @@ struct batch {
 void
 wb_submission_check(wb_submission *s)
 {
-	wb_sig_context ctx = s->type == WB_ENTRY_REGISTRY ? WB_SIG_REGISTRY
-							  : WB_SIG_STAMP;
+	wb_sig_context ctx =
+	        s->type == WB_ENTRY_REGISTRY ? WB_SIG_REGISTRY : WB_SIG_STAMP;
 
 	s->sig_state = wb_sig_verify(&s->signer, ctx, s->body, s->body_len,
-				     s->signature) == WB_OK
-			       ? 1
-			       : -1;
+	                             s->signature) == WB_OK
+	                       ? 1
+	                       : -1;
 }
 
 static bool
@@ -65,12 +64,12 @@ check_signature(wb_submission *sub, wb_problem *p)
 		wb_submission_check(sub);
 	}
 	if (sub->sig_state < 0) {
-		return wb_reject_set(p, WB_REJECT_BAD_SIGNATURE,
-				     "the signature does not verify over these bytes with this key (context %s): sign the exact bytes submitted",
-				     wb_sig_context_string(
-					     sub->type == WB_ENTRY_REGISTRY
-						     ? WB_SIG_REGISTRY
-						     : WB_SIG_STAMP));
+		return wb_reject_set(
+		        p, WB_REJECT_BAD_SIGNATURE,
+		        "the signature does not verify over these bytes with this key (context %s): sign the exact bytes submitted",
+		        wb_sig_context_string(sub->type == WB_ENTRY_REGISTRY
+		                                      ? WB_SIG_REGISTRY
+		                                      : WB_SIG_STAMP));
 	}
 	return WB_OK;
 }
@@ -79,8 +78,8 @@ check_signature(wb_submission *sub, wb_problem *p)
  * already in at *dup_index. */
 static wb_err
 check_event_id(struct batch *b, uint64_t stakeholder, uint8_t tag,
-	       const char *event_id, const wb_hash *body_hash, bool *dup,
-	       uint64_t *dup_index, wb_buf *key, wb_problem *p)
+               const char *event_id, const wb_hash *body_hash, bool *dup,
+               uint64_t *dup_index, wb_buf *key, wb_problem *p)
 {
 	wb_val v;
 	wb_err rc;
@@ -108,21 +107,22 @@ check_event_id(struct batch *b, uint64_t stakeholder, uint8_t tag,
 		*dup = true;
 		return WB_OK;
 	}
-	return wb_reject_set(p, WB_REJECT_DUPLICATE_EVENT_ID,
-			     "event ID %s was already used by entry %llu with other bytes: give a new event an ID of its own (an error declaration repeats the ID of the event it corrects)",
-			     event_id, (unsigned long long)*dup_index);
+	return wb_reject_set(
+	        p, WB_REJECT_DUPLICATE_EVENT_ID,
+	        "event ID %s was already used by entry %llu with other bytes: give a new event an ID of its own (an error declaration repeats the ID of the event it corrects)",
+	        event_id, (unsigned long long)*dup_index);
 }
 
 static wb_err
 put_event_id(struct batch *b, const wb_buf *key, uint64_t index,
-	     const wb_hash *body_hash)
+             const wb_hash *body_hash)
 {
 	uint8_t v[8 + WB_HASH_LEN];
 
 	wb_be64_put(v, index);
 	memcpy(v + 8, body_hash->b, WB_HASH_LEN);
-	return wb_db_put(&b->t, WB_DB_EVENTS, key->data, key->len, v,
-			 sizeof(v), 0);
+	return wb_db_put(&b->t, WB_DB_EVENTS, key->data, key->len, v, sizeof(v),
+	                 0);
 }
 
 static wb_err
@@ -136,12 +136,13 @@ load_signer(struct batch *b, const wb_pubkey *key, wb_problem *p)
 	b->have_signer = false;
 	rc = wb_reg_key_get(&b->t, key, &b->signer_kr);
 	if (rc == WB_ENOTFOUND) {
-		return wb_reject_set(p, WB_REJECT_UNKNOWN_SIGNER,
-				     "the signing key is not registered on this ledger: ask the operator to register it");
+		return wb_reject_set(
+		        p, WB_REJECT_UNKNOWN_SIGNER,
+		        "the signing key is not registered on this ledger: ask the operator to register it");
 	}
-	if (rc != WB_OK || (rc = wb_reg_stakeholder_load(
-				    &b->t, b->signer_kr.stakeholder,
-				    &b->signer)) != WB_OK) {
+	if (rc != WB_OK ||
+	    (rc = wb_reg_stakeholder_load(&b->t, b->signer_kr.stakeholder,
+	                                  &b->signer)) != WB_OK) {
 		return rc;
 	}
 	b->signer_key = *key;
@@ -153,7 +154,7 @@ load_signer(struct batch *b, const wb_pubkey *key, wb_problem *p)
  * the entry and its Merkle nodes, then the new heads and history. */
 static wb_err
 write_stamp_entry(struct batch *b, wb_rule_ctx *ctx, wb_submission *sub,
-		  uint64_t index, uint64_t record_time)
+                  uint64_t index, uint64_t record_time)
 {
 	wb_entry e = { 0 };
 	wb_link *links = NULL;
@@ -191,7 +192,7 @@ write_stamp_entry(struct batch *b, wb_rule_ctx *ctx, wb_submission *sub,
 	e.n_links = n;
 	if ((rc = wb_entry_encode(&bytes, &len, &e)) != WB_OK ||
 	    (rc = wb_journal_put_entry(&b->t, index, bytes, len, &leaf)) !=
-		    WB_OK) {
+	            WB_OK) {
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -210,7 +211,7 @@ write_stamp_entry(struct batch *b, wb_rule_ctx *ctx, wb_submission *sub,
 		st->n_entries++;
 		if ((rc = wb_twin_put(&b->t, key, st)) != WB_OK ||
 		    (rc = wb_twin_history_add(&b->t, st->twin_no, index)) !=
-			    WB_OK) {
+		            WB_OK) {
 			goto out;
 		}
 	}
@@ -228,10 +229,11 @@ check_event_time(const wb_stamp *s, uint64_t record_time, wb_problem *p)
 	if (s->event_time.seconds > 0 &&
 	    ((uint64_t)s->event_time.seconds > UINT64_MAX / 1000000u ||
 	     (uint64_t)s->event_time.seconds * 1000000u +
-			     s->event_time.nanos / 1000u >
-		     record_time + WB_MAX_FUTURE_US)) {
-		return wb_reject_set(p, WB_REJECT_FUTURE_EVENT_TIME,
-				     "the event time is more than 5 minutes after the ledger's clock: check the sender's clock and time-zone handling");
+	                     s->event_time.nanos / 1000u >
+	             record_time + WB_MAX_FUTURE_US)) {
+		return wb_reject_set(
+		        p, WB_REJECT_FUTURE_EVENT_TIME,
+		        "the event time is more than 5 minutes after the ledger's clock: check the sender's clock and time-zone handling");
 	}
 	return WB_OK;
 }
@@ -240,8 +242,8 @@ static size_t
 id_capacity(const wb_stamp *s, uint32_t max_ids)
 {
 	size_t n = s->n_epcs + s->n_quantities + 1 + s->n_input_epcs +
-		   s->n_input_quantities + s->n_output_epcs +
-		   s->n_output_quantities;
+	           s->n_input_quantities + s->n_output_epcs +
+	           s->n_output_quantities;
 
 	if (s->recall != NULL) {
 		n += s->recall->n_targets;
@@ -254,7 +256,7 @@ id_capacity(const wb_stamp *s, uint32_t max_ids)
 
 static wb_err
 process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
-	      uint64_t record_time, wb_result *res)
+              uint64_t record_time, wb_result *res)
 {
 	wb_journal *j = b->j;
 	wb_problem *p = &res->problem;
@@ -270,41 +272,43 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 
 	if (key_is(&sub->signer, &j->genesis.admin_key) ||
 	    key_is(&sub->signer, &j->genesis.log_key)) {
-		return wb_reject_set(p, WB_REJECT_WRONG_KEY,
-				     "the ledger's %s key may not sign stamps: the admin key signs registry changes, the log key checkpoints",
-				     key_is(&sub->signer, &j->genesis.admin_key)
-					     ? "admin"
-					     : "log");
+		return wb_reject_set(
+		        p, WB_REJECT_WRONG_KEY,
+		        "the ledger's %s key may not sign stamps: the admin key signs registry changes, the log key checkpoints",
+		        key_is(&sub->signer, &j->genesis.admin_key) ? "admin"
+		                                                    : "log");
 	}
 	if (sub->body_len > j->genesis.max_stamp_bytes) {
-		return wb_reject_set(p, WB_REJECT_TOO_LARGE,
-				     "the stamp is %zu bytes: this ledger takes at most %u",
-				     sub->body_len, j->genesis.max_stamp_bytes);
+		return wb_reject_set(
+		        p, WB_REJECT_TOO_LARGE,
+		        "the stamp is %zu bytes: this ledger takes at most %u",
+		        sub->body_len, j->genesis.max_stamp_bytes);
 	}
 	if ((rc = load_signer(b, &sub->signer, p)) != WB_OK ||
 	    (rc = check_signature(sub, p)) != WB_OK) {
 		return rc;
 	}
 	if (wb_stamp_decode(&s, sub->body, sub->body_len) != WB_OK) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "the bytes are not a waybill.v1.Stamp with its required fields (ledger ID, event ID, kind, event time, time-zone offset)");
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the bytes are not a waybill.v1.Stamp with its required fields (ledger ID, event ID, kind, event time, time-zone offset)");
 	}
 	if (memcmp(s->ledger_id, j->ledger_id, WB_HASH_LEN) != 0) {
-		rc = wb_reject_set(p, WB_REJECT_WRONG_LEDGER,
-				   "the stamp names another ledger: use this ledger's ID (see `waybill info`)");
+		rc = wb_reject_set(
+		        p, WB_REJECT_WRONG_LEDGER,
+		        "the stamp names another ledger: use this ledger's ID (see `waybill info`)");
 		goto out;
 	}
 	if (s->event_id == NULL || strlen(s->event_id) > WB_ID_MAX) {
 		rc = wb_reject_set(p, WB_REJECT_MALFORMED,
-				   "the event ID must be 1 to 256 bytes");
+		                   "the event ID must be 1 to 256 bytes");
 		goto out;
 	}
 	wb_hash_sha256(&body_hash, sub->body, sub->body_len);
 	tag = s->error_declaration != NULL ? EVENT_TAG_DECLARATION
-					   : EVENT_TAG_EVENT;
-	if ((rc = check_event_id(b, b->signer.id, tag, s->event_id,
-				 &body_hash, &dup, &dup_index, &evkey, p)) !=
-	    WB_OK) {
+	                                   : EVENT_TAG_EVENT;
+	if ((rc = check_event_id(b, b->signer.id, tag, s->event_id, &body_hash,
+	                         &dup, &dup_index, &evkey, p)) != WB_OK) {
 		goto out;
 	}
 	if (dup) {
@@ -322,13 +326,13 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 	ctx.stamp = s;
 	ctx.signer = &b->signer;
 	if ((touched = calloc(id_capacity(s, j->genesis.max_ids) + 1,
-			      sizeof(*touched))) == NULL) {
+	                      sizeof(*touched))) == NULL) {
 		rc = WB_ENOMEM;
 		goto out;
 	}
 	if ((rc = wb_rules_check_shape(&ctx, touched,
-				       id_capacity(s, j->genesis.max_ids) + 1,
-				       p)) != WB_OK ||
+	                               id_capacity(s, j->genesis.max_ids) + 1,
+	                               p)) != WB_OK ||
 	    (rc = check_event_time(s, record_time, p)) != WB_OK) {
 		goto out;
 	}
@@ -336,7 +340,7 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 		goto out;
 	}
 	if ((rc = write_stamp_entry(b, &ctx, sub, index, record_time)) !=
-		    WB_OK ||
+	            WB_OK ||
 	    (rc = put_event_id(b, &evkey, index, &body_hash)) != WB_OK ||
 	    (rc = wb_rules_apply(&ctx)) != WB_OK) {
 		goto out;
@@ -352,7 +356,7 @@ out:
 
 static wb_err
 write_registry_entry(struct batch *b, wb_submission *sub, uint64_t index,
-		     uint64_t record_time)
+                     uint64_t record_time)
 {
 	wb_entry e = { 0 };
 	uint8_t *bytes = NULL;
@@ -376,7 +380,7 @@ write_registry_entry(struct batch *b, wb_submission *sub, uint64_t index,
 
 static wb_err
 process_registry(struct batch *b, wb_submission *sub, uint64_t index,
-		 uint64_t record_time, wb_result *res)
+                 uint64_t record_time, wb_result *res)
 {
 	wb_journal *j = b->j;
 	wb_problem *p = &res->problem;
@@ -388,37 +392,41 @@ process_registry(struct batch *b, wb_submission *sub, uint64_t index,
 	wb_err rc;
 
 	if (!key_is(&sub->signer, &j->genesis.admin_key)) {
-		return wb_reject_set(p, WB_REJECT_WRONG_KEY,
-				     "registry changes must be signed by the ledger's admin key");
+		return wb_reject_set(
+		        p, WB_REJECT_WRONG_KEY,
+		        "registry changes must be signed by the ledger's admin key");
 	}
 	if (sub->body_len > j->genesis.max_stamp_bytes) {
-		return wb_reject_set(p, WB_REJECT_TOO_LARGE,
-				     "the registry change is %zu bytes: this ledger takes at most %u",
-				     sub->body_len, j->genesis.max_stamp_bytes);
+		return wb_reject_set(
+		        p, WB_REJECT_TOO_LARGE,
+		        "the registry change is %zu bytes: this ledger takes at most %u",
+		        sub->body_len, j->genesis.max_stamp_bytes);
 	}
 	if ((rc = check_signature(sub, p)) != WB_OK) {
 		return rc;
 	}
-	if (wb_registry_change_decode(&c, sub->body, sub->body_len) !=
-	    WB_OK) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "the bytes are not a waybill.v1.RegistryChange with its required fields");
+	if (wb_registry_change_decode(&c, sub->body, sub->body_len) != WB_OK) {
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the bytes are not a waybill.v1.RegistryChange with its required fields");
 	}
 	if (memcmp(c->ledger_id, j->ledger_id, WB_HASH_LEN) != 0) {
-		rc = wb_reject_set(p, WB_REJECT_WRONG_LEDGER,
-				   "the registry change names another ledger: use this ledger's ID");
+		rc = wb_reject_set(
+		        p, WB_REJECT_WRONG_LEDGER,
+		        "the registry change names another ledger: use this ledger's ID");
 		goto out;
 	}
 	if (strlen(c->change_id) == 0 || strlen(c->change_id) > WB_ID_MAX ||
 	    !wb_text_valid(c->change_id, strlen(c->change_id))) {
-		rc = wb_reject_set(p, WB_REJECT_MALFORMED,
-				   "the change ID must be 1 to 256 bytes of UTF-8 without control characters");
+		rc = wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the change ID must be 1 to 256 bytes of UTF-8 without control characters");
 		goto out;
 	}
 	wb_hash_sha256(&body_hash, sub->body, sub->body_len);
-	if ((rc = check_event_id(b, WB_ADMIN_ID, EVENT_TAG_EVENT,
-				 c->change_id, &body_hash, &dup, &dup_index,
-				 &evkey, p)) != WB_OK) {
+	if ((rc = check_event_id(b, WB_ADMIN_ID, EVENT_TAG_EVENT, c->change_id,
+	                         &body_hash, &dup, &dup_index, &evkey, p)) !=
+	    WB_OK) {
 		goto out;
 	}
 	if (dup) {
@@ -444,7 +452,7 @@ out:
  * appended. *next_out is the tree size after it. */
 static wb_err
 run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
-	  const wb_append_opts *o, uint64_t *next_out, uint64_t *last_rt)
+          const wb_append_opts *o, uint64_t *next_out, uint64_t *last_rt)
 {
 	struct batch *b = calloc(1, sizeof(*b));
 	uint64_t size, index, now, rt = j->last_record_time_us;
@@ -477,8 +485,9 @@ run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
 		} else if (subs[i].type == WB_ENTRY_REGISTRY) {
 			rc = process_registry(b, &subs[i], index, t, res);
 		} else {
-			rc = wb_reject_set(&res->problem, WB_REJECT_MALFORMED,
-					   "only stamps and registry changes can be submitted");
+			rc = wb_reject_set(
+			        &res->problem, WB_REJECT_MALFORMED,
+			        "only stamps and registry changes can be submitted");
 		}
 		if (rc == WB_EREJECTED) {
 			res->err = WB_EREJECTED;
@@ -499,9 +508,8 @@ run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
 		goto out;
 	}
 	if (index > size) {
-		if ((!j->replay &&
-		     (rc = wb_journal_put_checkpoint(j, &b->t, index)) !=
-			     WB_OK) ||
+		if ((!j->replay && (rc = wb_journal_put_checkpoint(
+		                            j, &b->t, index)) != WB_OK) ||
 		    (rc = wb_txn_commit(&b->t)) != WB_OK) {
 			goto out;
 		}
@@ -516,8 +524,8 @@ out:
 
 wb_err
 wb_journal_append(wb_journal *j, wb_submission *subs, size_t n,
-		  wb_result *results, const wb_append_opts *o,
-		  uint64_t *size_out)
+                  wb_result *results, const wb_append_opts *o,
+                  uint64_t *size_out)
 {
 	uint64_t next = 0, rt = 0;
 	wb_err rc;

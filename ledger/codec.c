@@ -173,7 +173,7 @@ enc_sensor_metadata(wb_arena *a, const wb_sensor_metadata *s, bool *ok)
 
 static void
 enc_sensor_report(wb_arena *a, Waybill__V1__SensorReport *m,
-		  const wb_sensor_report *r, bool *ok)
+                  const wb_sensor_report *r, bool *ok)
 {
 	waybill__v1__sensor_report__init(m);
 	m->type = UNCONST(r->type);
@@ -210,7 +210,7 @@ enc_sensor_report(wb_arena *a, Waybill__V1__SensorReport *m,
 	m->perc_value = r->perc_value;
 	m->uom = UNCONST(r->uom);
 	m->coordinate_reference_system =
-		UNCONST(r->coordinate_reference_system);
+	        UNCONST(r->coordinate_reference_system);
 	m->biz_rules = UNCONST(r->biz_rules);
 	m->extensions_json = UNCONST(r->extensions_json);
 }
@@ -244,7 +244,7 @@ enc_sensors(wb_arena *a, const wb_sensor_element *e, size_t n, bool *ok)
 			}
 			for (size_t k = 0; k < e[i].n_reports; k++) {
 				enc_sensor_report(a, &rm[k], &e[i].reports[k],
-						  ok);
+				                  ok);
 				rv[k] = &rm[k];
 			}
 			m[i].n_reports = e[i].n_reports;
@@ -260,7 +260,7 @@ enc_stamp_tail(wb_arena *a, Waybill__V1__Stamp *m, const wb_stamp *s, bool *ok)
 {
 	if (s->persistent_disposition != NULL) {
 		Waybill__V1__PersistentDisposition *pd =
-			wb_arena_alloc(a, sizeof(*pd));
+		        wb_arena_alloc(a, sizeof(*pd));
 
 		if (pd == NULL) {
 			*ok = false;
@@ -271,13 +271,13 @@ enc_stamp_tail(wb_arena *a, Waybill__V1__Stamp *m, const wb_stamp *s, bool *ok)
 		pd->set = (char **)(uintptr_t)s->persistent_disposition->set;
 		pd->n_unset = s->persistent_disposition->n_unset;
 		pd->unset =
-			(char **)(uintptr_t)s->persistent_disposition->unset;
+		        (char **)(uintptr_t)s->persistent_disposition->unset;
 		m->persistent_disposition = pd;
 	}
 	if (s->error_declaration != NULL) {
 		const wb_error_declaration *d = s->error_declaration;
 		Waybill__V1__ErrorDeclaration *ed =
-			wb_arena_alloc(a, sizeof(*ed));
+		        wb_arena_alloc(a, sizeof(*ed));
 
 		if (ed == NULL) {
 			*ok = false;
@@ -288,7 +288,7 @@ enc_stamp_tail(wb_arena *a, Waybill__V1__Stamp *m, const wb_stamp *s, bool *ok)
 		ed->reason = UNCONST(d->reason);
 		ed->n_corrective_event_ids = d->n_corrective_event_ids;
 		ed->corrective_event_ids =
-			(char **)(uintptr_t)d->corrective_event_ids;
+		        (char **)(uintptr_t)d->corrective_event_ids;
 		ed->extensions_json = UNCONST(d->extensions_json);
 		m->error_declaration = ed;
 		if (ed->declaration_time == NULL) {
@@ -338,7 +338,7 @@ enc_stamp_tail(wb_arena *a, Waybill__V1__Stamp *m, const wb_stamp *s, bool *ok)
 		x->element_id = UNCONST(md->element_id);
 		x->n_attributes = md->n_attributes;
 		x->attributes =
-			enc_attributes(a, md->attributes, md->n_attributes, ok);
+		        enc_attributes(a, md->attributes, md->n_attributes, ok);
 		x->n_children = md->n_children;
 		x->children = (char **)(uintptr_t)md->children;
 		m->master_data = x;
@@ -385,7 +385,7 @@ stamp_required_present(const wb_stamp *s)
 	    (s->biz_location && !s->biz_location->id) ||
 	    (s->recall && !s->recall->reason) ||
 	    (s->master_data && (!s->master_data->vocabulary_type ||
-				!s->master_data->element_id))) {
+	                        !s->master_data->element_id))) {
 		return false;
 	}
 	for (size_t i = 0; i < s->n_biz_transactions; i++) {
@@ -438,12 +438,12 @@ wb_stamp_encode(uint8_t **out, size_t *len_out, const wb_stamp *s)
 	m.input_epcs = (char **)(uintptr_t)s->input_epcs;
 	m.n_input_quantities = s->n_input_quantities;
 	m.input_quantities = enc_quantities(a, s->input_quantities,
-					    s->n_input_quantities, &ok);
+	                                    s->n_input_quantities, &ok);
 	m.n_output_epcs = s->n_output_epcs;
 	m.output_epcs = (char **)(uintptr_t)s->output_epcs;
 	m.n_output_quantities = s->n_output_quantities;
 	m.output_quantities = enc_quantities(a, s->output_quantities,
-					     s->n_output_quantities, &ok);
+	                                     s->n_output_quantities, &ok);
 	m.transformation_id = UNCONST(s->transformation_id);
 	m.read_point = enc_location(a, s->read_point, &ok);
 	m.biz_location = enc_location(a, s->biz_location, &ok);
@@ -451,14 +451,14 @@ wb_stamp_encode(uint8_t **out, size_t *len_out, const wb_stamp *s)
 	m.disposition = UNCONST(s->disposition);
 	m.n_biz_transactions = s->n_biz_transactions;
 	m.biz_transactions =
-		enc_typed(a, s->biz_transactions, s->n_biz_transactions, &ok);
+	        enc_typed(a, s->biz_transactions, s->n_biz_transactions, &ok);
 	m.n_sources = s->n_sources;
 	m.sources = enc_typed(a, s->sources, s->n_sources, &ok);
 	m.n_destinations = s->n_destinations;
 	m.destinations = enc_typed(a, s->destinations, s->n_destinations, &ok);
 	m.n_sensor_elements = s->n_sensor_elements;
 	m.sensor_elements =
-		enc_sensors(a, s->sensor_elements, s->n_sensor_elements, &ok);
+	        enc_sensors(a, s->sensor_elements, s->n_sensor_elements, &ok);
 	m.ilmd_json = UNCONST(s->ilmd_json);
 	m.n_certification_info = s->n_certification_info;
 	m.certification_info = (char **)(uintptr_t)s->certification_info;
@@ -542,7 +542,7 @@ dec_time(wb_arena *a, const wb_time **dst, const Waybill__V1__Timestamp *m)
 
 static bool
 dec_quantities(wb_arena *a, const wb_quantity **dst, size_t *n_dst,
-	       Waybill__V1__QuantityElement **src, size_t n)
+               Waybill__V1__QuantityElement **src, size_t n)
 {
 	wb_quantity *v;
 
@@ -568,7 +568,7 @@ dec_quantities(wb_arena *a, const wb_quantity **dst, size_t *n_dst,
 
 static bool
 dec_typed(wb_arena *a, const wb_typed_value **dst, size_t *n_dst,
-	  Waybill__V1__TypedValue **src, size_t n)
+          Waybill__V1__TypedValue **src, size_t n)
 {
 	wb_typed_value *v;
 
@@ -592,7 +592,7 @@ dec_typed(wb_arena *a, const wb_typed_value **dst, size_t *n_dst,
 
 static bool
 dec_location(wb_arena *a, const wb_location **dst,
-	     const Waybill__V1__Location *m)
+             const Waybill__V1__Location *m)
 {
 	wb_location *l;
 
@@ -611,7 +611,7 @@ dec_location(wb_arena *a, const wb_location **dst,
 
 static bool
 dec_attributes(wb_arena *a, const wb_attribute **dst, size_t *n_dst,
-	       Waybill__V1__Attribute **src, size_t n)
+               Waybill__V1__Attribute **src, size_t n)
 {
 	wb_attribute *v;
 
@@ -642,7 +642,7 @@ dec_attributes(wb_arena *a, const wb_attribute **dst, size_t *n_dst,
 
 static bool
 dec_sensor_metadata(wb_arena *a, const wb_sensor_metadata **dst,
-		    const Waybill__V1__SensorMetadata *m)
+                    const Waybill__V1__SensorMetadata *m)
 {
 	wb_sensor_metadata *s;
 
@@ -660,7 +660,7 @@ dec_sensor_metadata(wb_arena *a, const wb_sensor_metadata **dst,
 	    !dup_str(a, &s->device_metadata, m->device_metadata) ||
 	    !dup_str(a, &s->raw_data, m->raw_data) ||
 	    !dup_str(a, &s->data_processing_method,
-		     m->data_processing_method) ||
+	             m->data_processing_method) ||
 	    !dup_str(a, &s->biz_rules, m->biz_rules) ||
 	    !dup_str(a, &s->extensions_json, m->extensions_json)) {
 		return false;
@@ -671,7 +671,7 @@ dec_sensor_metadata(wb_arena *a, const wb_sensor_metadata **dst,
 
 static bool
 dec_sensor_report(wb_arena *a, wb_sensor_report *r,
-		  const Waybill__V1__SensorReport *m)
+                  const Waybill__V1__SensorReport *m)
 {
 	r->has_value = m->has_value;
 	r->value = m->value;
@@ -695,7 +695,7 @@ dec_sensor_report(wb_arena *a, wb_sensor_report *r,
 	       dup_str(a, &r->device_metadata, m->device_metadata) &&
 	       dup_str(a, &r->raw_data, m->raw_data) &&
 	       dup_str(a, &r->data_processing_method,
-		       m->data_processing_method) &&
+	               m->data_processing_method) &&
 	       dec_time(a, &r->time, m->time) &&
 	       dup_str(a, &r->microorganism, m->microorganism) &&
 	       dup_str(a, &r->chemical_substance, m->chemical_substance) &&
@@ -705,14 +705,14 @@ dec_sensor_report(wb_arena *a, wb_sensor_report *r,
 	       dup_str(a, &r->uri_value, m->uri_value) &&
 	       dup_str(a, &r->uom, m->uom) &&
 	       dup_str(a, &r->coordinate_reference_system,
-		       m->coordinate_reference_system) &&
+	               m->coordinate_reference_system) &&
 	       dup_str(a, &r->biz_rules, m->biz_rules) &&
 	       dup_str(a, &r->extensions_json, m->extensions_json);
 }
 
 static bool
 dec_sensors(wb_arena *a, const wb_sensor_element **dst, size_t *n_dst,
-	    Waybill__V1__SensorElement **src, size_t n)
+            Waybill__V1__SensorElement **src, size_t n)
 {
 	wb_sensor_element *v;
 
@@ -727,10 +727,9 @@ dec_sensors(wb_arena *a, const wb_sensor_element **dst, size_t *n_dst,
 	for (size_t i = 0; i < n; i++) {
 		wb_sensor_report *r = NULL;
 
-		if (!dec_sensor_metadata(a, &v[i].metadata,
-					 src[i]->metadata) ||
+		if (!dec_sensor_metadata(a, &v[i].metadata, src[i]->metadata) ||
 		    !dup_str(a, &v[i].extensions_json,
-			     src[i]->extensions_json)) {
+		             src[i]->extensions_json)) {
 			return false;
 		}
 		if (src[i]->n_reports > 0) {
@@ -740,7 +739,7 @@ dec_sensors(wb_arena *a, const wb_sensor_element **dst, size_t *n_dst,
 			}
 			for (size_t k = 0; k < src[i]->n_reports; k++) {
 				if (!dec_sensor_report(a, &r[k],
-						       src[i]->reports[k])) {
+				                       src[i]->reports[k])) {
 					return false;
 				}
 			}
@@ -760,11 +759,11 @@ dec_stamp_tail(wb_arena *a, wb_stamp *s, const Waybill__V1__Stamp *m)
 
 		if (pd == NULL ||
 		    !dup_strv(a, &pd->set, &pd->n_set,
-			      m->persistent_disposition->set,
-			      m->persistent_disposition->n_set) ||
+		              m->persistent_disposition->set,
+		              m->persistent_disposition->n_set) ||
 		    !dup_strv(a, &pd->unset, &pd->n_unset,
-			      m->persistent_disposition->unset,
-			      m->persistent_disposition->n_unset)) {
+		              m->persistent_disposition->unset,
+		              m->persistent_disposition->n_unset)) {
 			return false;
 		}
 		s->persistent_disposition = pd;
@@ -775,9 +774,9 @@ dec_stamp_tail(wb_arena *a, wb_stamp *s, const Waybill__V1__Stamp *m)
 
 		if (ed == NULL || !dup_str(a, &ed->reason, d->reason) ||
 		    !dup_strv(a, &ed->corrective_event_ids,
-			      &ed->n_corrective_event_ids,
-			      d->corrective_event_ids,
-			      d->n_corrective_event_ids) ||
+		              &ed->n_corrective_event_ids,
+		              d->corrective_event_ids,
+		              d->n_corrective_event_ids) ||
 		    !dup_str(a, &ed->extensions_json, d->extensions_json)) {
 			return false;
 		}
@@ -788,8 +787,8 @@ dec_stamp_tail(wb_arena *a, wb_stamp *s, const Waybill__V1__Stamp *m)
 		wb_recall *r = wb_arena_alloc(a, sizeof(*r));
 
 		if (r == NULL ||
-		    !dup_strv(a, &r->targets, &r->n_targets,
-			      m->recall->targets, m->recall->n_targets) ||
+		    !dup_strv(a, &r->targets, &r->n_targets, m->recall->targets,
+		              m->recall->n_targets) ||
 		    !dup_str(a, &r->reason, m->recall->reason) ||
 		    !dup_str(a, &r->reference, m->recall->reference)) {
 			return false;
@@ -803,7 +802,7 @@ dec_stamp_tail(wb_arena *a, wb_stamp *s, const Waybill__V1__Stamp *m)
 
 		if (l == NULL ||
 		    !dup_strv(a, &l->targets, &l->n_targets, m->lift->targets,
-			      m->lift->n_targets) ||
+		              m->lift->n_targets) ||
 		    !dup_str(a, &l->reason, m->lift->reason)) {
 			return false;
 		}
@@ -818,9 +817,9 @@ dec_stamp_tail(wb_arena *a, wb_stamp *s, const Waybill__V1__Stamp *m)
 		    !dup_str(a, &md->vocabulary_type, x->vocabulary_type) ||
 		    !dup_str(a, &md->element_id, x->element_id) ||
 		    !dec_attributes(a, &md->attributes, &md->n_attributes,
-				    x->attributes, x->n_attributes) ||
+		                    x->attributes, x->n_attributes) ||
 		    !dup_strv(a, &md->children, &md->n_children, x->children,
-			      x->n_children)) {
+		              x->n_children)) {
 			return false;
 		}
 		s->master_data = md;
@@ -840,35 +839,34 @@ dec_stamp(wb_arena *a, wb_stamp *s, const Waybill__V1__Stamp *m)
 	       dup_str(a, &s->event_tz_offset, m->event_tz_offset) &&
 	       dup_strv(a, &s->epcs, &s->n_epcs, m->epcs, m->n_epcs) &&
 	       dec_quantities(a, &s->quantities, &s->n_quantities,
-			      m->quantities, m->n_quantities) &&
+	                      m->quantities, m->n_quantities) &&
 	       dup_str(a, &s->parent_id, m->parent_id) &&
 	       dup_strv(a, &s->input_epcs, &s->n_input_epcs, m->input_epcs,
-			m->n_input_epcs) &&
+	                m->n_input_epcs) &&
 	       dec_quantities(a, &s->input_quantities, &s->n_input_quantities,
-			      m->input_quantities, m->n_input_quantities) &&
-	       dup_strv(a, &s->output_epcs, &s->n_output_epcs,
-			m->output_epcs, m->n_output_epcs) &&
-	       dec_quantities(a, &s->output_quantities,
-			      &s->n_output_quantities, m->output_quantities,
-			      m->n_output_quantities) &&
+	                      m->input_quantities, m->n_input_quantities) &&
+	       dup_strv(a, &s->output_epcs, &s->n_output_epcs, m->output_epcs,
+	                m->n_output_epcs) &&
+	       dec_quantities(a, &s->output_quantities, &s->n_output_quantities,
+	                      m->output_quantities, m->n_output_quantities) &&
 	       dup_str(a, &s->transformation_id, m->transformation_id) &&
 	       dec_location(a, &s->read_point, m->read_point) &&
 	       dec_location(a, &s->biz_location, m->biz_location) &&
 	       dup_str(a, &s->biz_step, m->biz_step) &&
 	       dup_str(a, &s->disposition, m->disposition) &&
 	       dec_typed(a, &s->biz_transactions, &s->n_biz_transactions,
-			 m->biz_transactions, m->n_biz_transactions) &&
+	                 m->biz_transactions, m->n_biz_transactions) &&
 	       dec_typed(a, &s->sources, &s->n_sources, m->sources,
-			 m->n_sources) &&
+	                 m->n_sources) &&
 	       dec_typed(a, &s->destinations, &s->n_destinations,
-			 m->destinations, m->n_destinations) &&
+	                 m->destinations, m->n_destinations) &&
 	       dec_sensors(a, &s->sensor_elements, &s->n_sensor_elements,
-			   m->sensor_elements, m->n_sensor_elements) &&
+	                   m->sensor_elements, m->n_sensor_elements) &&
 	       dup_str(a, &s->ilmd_json, m->ilmd_json) &&
 	       dup_strv(a, &s->certification_info, &s->n_certification_info,
-			m->certification_info, m->n_certification_info) &&
+	                m->certification_info, m->n_certification_info) &&
 	       dec_attributes(a, &s->attributes, &s->n_attributes,
-			      m->attributes, m->n_attributes) &&
+	                      m->attributes, m->n_attributes) &&
 	       dup_str(a, &s->extensions_json, m->extensions_json) &&
 	       dup_str(a, &s->context_json, m->context_json) &&
 	       dec_stamp_tail(a, s, m);
@@ -935,7 +933,7 @@ namespaces_present(const wb_registry_change *c)
 
 wb_err
 wb_registry_change_encode(uint8_t **out, size_t *len_out,
-			  const wb_registry_change *c)
+                          const wb_registry_change *c)
 {
 	Waybill__V1__RegistryChange m = WAYBILL__V1__REGISTRY_CHANGE__INIT;
 	Waybill__V1__Register reg = WAYBILL__V1__REGISTER__INIT;
@@ -983,14 +981,14 @@ wb_registry_change_encode(uint8_t **out, size_t *len_out,
 			waybill__v1__namespace__init(&ns[i]);
 			if (c->namespaces[i].kind == WB_NS_GS1_COMPANY_PREFIX) {
 				ns[i].kind_case =
-					WAYBILL__V1__NAMESPACE__KIND_GS1_COMPANY_PREFIX;
+				        WAYBILL__V1__NAMESPACE__KIND_GS1_COMPANY_PREFIX;
 				ns[i].gs1_company_prefix =
-					UNCONST(c->namespaces[i].prefix);
+				        UNCONST(c->namespaces[i].prefix);
 			} else {
 				ns[i].kind_case =
-					WAYBILL__V1__NAMESPACE__KIND_LITERAL_PREFIX;
+				        WAYBILL__V1__NAMESPACE__KIND_LITERAL_PREFIX;
 				ns[i].literal_prefix =
-					UNCONST(c->namespaces[i].prefix);
+				        UNCONST(c->namespaces[i].prefix);
 			}
 			nsv[i] = &ns[i];
 		}
@@ -1013,7 +1011,7 @@ wb_registry_change_encode(uint8_t **out, size_t *len_out,
 		rot.new_key.data = (uint8_t *)(uintptr_t)c->new_key.b;
 		rot.new_key.len = WB_PUBKEY_LEN;
 		rot.possession_signature.data =
-			(uint8_t *)(uintptr_t)c->possession_signature;
+		        (uint8_t *)(uintptr_t)c->possession_signature;
 		rot.possession_signature.len = WB_SIG_LEN;
 		m.op_case = WAYBILL__V1__REGISTRY_CHANGE__OP_ROTATE;
 		m.rotate = &rot;
@@ -1050,7 +1048,7 @@ copy_key(wb_pubkey *dst, const ProtobufCBinaryData *src)
 
 static bool
 dec_roles(wb_arena *a, wb_registry_change *c, const Waybill__V1__Role *r,
-	  size_t n)
+          size_t n)
 {
 	wb_role *v;
 
@@ -1069,8 +1067,7 @@ dec_roles(wb_arena *a, wb_registry_change *c, const Waybill__V1__Role *r,
 }
 
 static wb_err
-dec_register(wb_arena *a, wb_registry_change *c,
-	     const Waybill__V1__Register *r)
+dec_register(wb_arena *a, wb_registry_change *c, const Waybill__V1__Register *r)
 {
 	wb_namespace *ns = NULL;
 
@@ -1092,7 +1089,7 @@ dec_register(wb_arena *a, wb_registry_change *c,
 				return WB_ENOMEM;
 			}
 		} else if (x->kind_case ==
-			   WAYBILL__V1__NAMESPACE__KIND_LITERAL_PREFIX) {
+		           WAYBILL__V1__NAMESPACE__KIND_LITERAL_PREFIX) {
 			ns[i].kind = WB_NS_LITERAL_PREFIX;
 			if (!dup_str(a, &ns[i].prefix, x->literal_prefix)) {
 				return WB_ENOMEM;
@@ -1113,7 +1110,7 @@ dec_register(wb_arena *a, wb_registry_change *c,
 
 static wb_err
 dec_registry_change(wb_arena *a, wb_registry_change *c,
-		    const Waybill__V1__RegistryChange *m)
+                    const Waybill__V1__RegistryChange *m)
 {
 	if (m->ledger_id.len != WB_HASH_LEN) {
 		return WB_EPROTO;
@@ -1131,9 +1128,9 @@ dec_registry_change(wb_arena *a, wb_registry_change *c,
 			return WB_EPROTO;
 		}
 		return dec_roles(a, c, m->change_roles->roles,
-				 m->change_roles->n_roles)
-			       ? WB_OK
-			       : WB_ENOMEM;
+		                 m->change_roles->n_roles)
+		               ? WB_OK
+		               : WB_ENOMEM;
 	case WAYBILL__V1__REGISTRY_CHANGE__OP_ROTATE:
 		c->op = WB_REG_ROTATE;
 		if (!copy_key(&c->key, &m->rotate->old_key) ||
@@ -1151,7 +1148,7 @@ dec_registry_change(wb_arena *a, wb_registry_change *c,
 		}
 		c->effective_index = m->revoke->effective_index;
 		return dup_str(a, &c->reason, m->revoke->reason) ? WB_OK
-								 : WB_ENOMEM;
+		                                                 : WB_ENOMEM;
 	default:
 		return WB_EPROTO;
 	}
@@ -1159,7 +1156,7 @@ dec_registry_change(wb_arena *a, wb_registry_change *c,
 
 wb_err
 wb_registry_change_decode(wb_registry_change **out, const uint8_t *bytes,
-			  size_t len)
+                          size_t len)
 {
 	Waybill__V1__RegistryChange *m;
 	wb_registry_change *c;
@@ -1222,12 +1219,11 @@ wb_entry_encode(uint8_t **out, size_t *len_out, const wb_entry *e)
 		g.origin = UNCONST(e->genesis.origin);
 		g.log_key.data = (uint8_t *)(uintptr_t)e->genesis.log_key.b;
 		g.log_key.len = WB_PUBKEY_LEN;
-		g.admin_key.data =
-			(uint8_t *)(uintptr_t)e->genesis.admin_key.b;
+		g.admin_key.data = (uint8_t *)(uintptr_t)e->genesis.admin_key.b;
 		g.admin_key.len = WB_PUBKEY_LEN;
 		g.custody = (Waybill__V1__CustodyPolicy)e->genesis.custody;
 		g.has_max_ids = g.has_max_attributes = g.has_max_stamp_bytes =
-			1;
+		        1;
 		g.max_ids = e->genesis.max_ids;
 		g.max_attributes = e->genesis.max_attributes;
 		g.max_stamp_bytes = e->genesis.max_stamp_bytes;
@@ -1270,8 +1266,8 @@ wb_entry_encode(uint8_t **out, size_t *len_out, const wb_entry *e)
 			links[i].prev_index = e->links[i].prev_index;
 			links[i].has_prev_leaf_hash = 1;
 			links[i].prev_leaf_hash.data =
-				(uint8_t *)(uintptr_t)e->links[i]
-					.prev_leaf_hash.b;
+			        (uint8_t *)(uintptr_t)e->links[i]
+			                .prev_leaf_hash.b;
 			links[i].prev_leaf_hash.len = WB_HASH_LEN;
 		}
 		linkv[i] = &links[i];
@@ -1292,7 +1288,8 @@ dec_genesis(wb_arena *a, wb_genesis *g, const Waybill__V1__Genesis *m)
 	    !copy_key(&g->admin_key, &m->admin_key)) {
 		return WB_EPROTO;
 	}
-	if (m->custody != WAYBILL__V1__CUSTODY_POLICY__CUSTODY_POLICY_ADVISORY &&
+	if (m->custody !=
+	            WAYBILL__V1__CUSTODY_POLICY__CUSTODY_POLICY_ADVISORY &&
 	    m->custody != WAYBILL__V1__CUSTODY_POLICY__CUSTODY_POLICY_STRICT) {
 		return WB_EPROTO;
 	}
@@ -1300,14 +1297,14 @@ dec_genesis(wb_arena *a, wb_genesis *g, const Waybill__V1__Genesis *m)
 	g->custody = (wb_custody)m->custody;
 	g->max_ids = m->has_max_ids ? m->max_ids : WB_DEFAULT_MAX_IDS;
 	g->max_attributes = m->has_max_attributes ? m->max_attributes
-						  : WB_DEFAULT_MAX_ATTRIBUTES;
+	                                          : WB_DEFAULT_MAX_ATTRIBUTES;
 	g->max_stamp_bytes = m->has_max_stamp_bytes
-				     ? m->max_stamp_bytes
-				     : WB_DEFAULT_MAX_STAMP_BYTES;
+	                             ? m->max_stamp_bytes
+	                             : WB_DEFAULT_MAX_STAMP_BYTES;
 	return dup_str(a, &g->origin, m->origin) &&
-			       dup_str(a, &g->admin_key_name, m->admin_key_name)
-		       ? WB_OK
-		       : WB_ENOMEM;
+	                       dup_str(a, &g->admin_key_name, m->admin_key_name)
+	               ? WB_OK
+	               : WB_ENOMEM;
 }
 
 static wb_err
@@ -1482,7 +1479,7 @@ wb_receipt_decode(wb_receipt **out, const uint8_t *bytes, size_t len)
 	    (entry = wb_arena_alloc(a, m->entry.len + 1)) == NULL ||
 	    (m->n_proof > 0 &&
 	     (proof = wb_arena_alloc(a, m->n_proof * sizeof(*proof))) ==
-		     NULL) ||
+	             NULL) ||
 	    !dup_str(a, &r->checkpoint, m->checkpoint)) {
 		rc = WB_ENOMEM;
 		goto out;

@@ -62,7 +62,7 @@ hex_value(char c)
 
 wb_err
 wb_hex_decode(uint8_t *out, size_t out_size, size_t *len_out, const char *hex,
-	      size_t hex_len)
+              size_t hex_len)
 {
 	if (hex_len % 2 != 0 || hex_len / 2 > out_size) {
 		return WB_EINVAL;

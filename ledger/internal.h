@@ -12,11 +12,11 @@
 
 #include "waybill/err.h"
 
-#define WB_CHECK_ARG(cond)                                                    \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			return WB_EINVAL;                                     \
-		}                                                             \
+#define WB_CHECK_ARG(cond)                \
+	do {                              \
+		if (!(cond)) {            \
+			return WB_EINVAL; \
+		}                         \
 	} while (0)
 
 /*

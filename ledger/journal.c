@@ -72,29 +72,29 @@ put_node(unsigned level, uint64_t index, const wb_hash *h, void *arg)
 
 	node_key(key, level, index);
 	/* Nodes arrive in increasing key order (see node_key): append. */
-	return wb_db_put(arg, WB_DB_MERKLE, key, sizeof(key), h->b,
-			 WB_HASH_LEN, WB_PUT_APPEND);
+	return wb_db_put(arg, WB_DB_MERKLE, key, sizeof(key), h->b, WB_HASH_LEN,
+	                 WB_PUT_APPEND);
 }
 
 /* Used by append.c too: writes entry bytes at index and its Merkle nodes. */
 wb_err wb_journal_put_entry(wb_txn *t, uint64_t index, const uint8_t *bytes,
-			    size_t len, wb_hash *leaf_out);
+                            size_t len, wb_hash *leaf_out);
 
 wb_err
 wb_journal_put_entry(wb_txn *t, uint64_t index, const uint8_t *bytes,
-		     size_t len, wb_hash *leaf_out)
+                     size_t len, wb_hash *leaf_out)
 {
 	uint8_t key[8];
 	wb_err rc;
 
 	wb_be64_put(key, index);
 	if ((rc = wb_db_put(t, WB_DB_JOURNAL, key, sizeof(key), bytes, len,
-			    WB_PUT_APPEND)) != WB_OK) {
+	                    WB_PUT_APPEND)) != WB_OK) {
 		return rc;
 	}
 	wb_hash_leaf(leaf_out, bytes, len);
 	return wb_merkle_append(index, leaf_out, wb_journal_node_get, put_node,
-				t);
+	                        t);
 }
 
 /* Signs and stores the checkpoint of tree size `size`. */
@@ -118,7 +118,7 @@ wb_journal_put_checkpoint(wb_journal *j, wb_txn *t, uint64_t size)
 	}
 	wb_be64_put(key, size);
 	rc = wb_db_put(t, WB_DB_CHECKPOINTS, key, sizeof(key), note,
-		       strlen(note), 0);
+	               strlen(note), 0);
 	free(note);
 	return rc;
 }
@@ -173,11 +173,11 @@ write_genesis(wb_mdb *m, const wb_journal_create_opts *o)
 	e.genesis.custody = o->custody ? o->custody : WB_CUSTODY_ADVISORY;
 	e.genesis.max_ids = o->max_ids ? o->max_ids : WB_DEFAULT_MAX_IDS;
 	e.genesis.max_attributes = o->max_attributes
-					   ? o->max_attributes
-					   : WB_DEFAULT_MAX_ATTRIBUTES;
+	                                   ? o->max_attributes
+	                                   : WB_DEFAULT_MAX_ATTRIBUTES;
 	e.genesis.max_stamp_bytes = o->max_stamp_bytes
-					    ? o->max_stamp_bytes
-					    : WB_DEFAULT_MAX_STAMP_BYTES;
+	                                    ? o->max_stamp_bytes
+	                                    : WB_DEFAULT_MAX_STAMP_BYTES;
 	if ((rc = wb_entry_encode(&bytes, &len, &e)) != WB_OK) {
 		return rc;
 	}
@@ -192,10 +192,10 @@ write_genesis(wb_mdb *m, const wb_journal_create_opts *o)
 	vbuf[2] = (uint8_t)(version >> 8);
 	vbuf[3] = (uint8_t)version;
 	if ((rc = wb_db_put(&t, WB_DB_META, META_FORMAT, strlen(META_FORMAT),
-			    vbuf, 4, 0)) != WB_OK ||
+	                    vbuf, 4, 0)) != WB_OK ||
 	    (rc = wb_db_put(&t, WB_DB_META, META_LEDGER_ID,
-			    strlen(META_LEDGER_ID), j.ledger_id, WB_HASH_LEN,
-			    0)) != WB_OK ||
+	                    strlen(META_LEDGER_ID), j.ledger_id, WB_HASH_LEN,
+	                    0)) != WB_OK ||
 	    (rc = wb_journal_put_entry(&t, 0, bytes, len, &leaf)) != WB_OK ||
 	    (rc = wb_journal_put_checkpoint(&j, &t, 1)) != WB_OK) {
 		goto out;
@@ -219,7 +219,8 @@ wb_journal_create(const char *dir, const wb_journal_create_opts *o)
 	    strcmp(wb_signer_name(o->log_key), o->origin) != 0) {
 		return WB_EINVAL;
 	}
-	if (o->admin_key_name != NULL && !wb_key_name_valid(o->admin_key_name)) {
+	if (o->admin_key_name != NULL &&
+	    !wb_key_name_valid(o->admin_key_name)) {
 		return WB_EINVAL;
 	}
 	if (o->custody != 0 && o->custody != WB_CUSTODY_ADVISORY &&
@@ -252,7 +253,7 @@ load_genesis(wb_journal *j, wb_txn *t)
 	wb_err rc;
 
 	if ((rc = wb_db_get(t, WB_DB_META, META_FORMAT, strlen(META_FORMAT),
-			    &v)) != WB_OK) {
+	                    &v)) != WB_OK) {
 		return rc == WB_ENOTFOUND ? WB_ECORRUPT : rc;
 	}
 	if (v.len != 4) {
@@ -261,7 +262,7 @@ load_genesis(wb_journal *j, wb_txn *t)
 	{
 		const uint8_t *b = v.data;
 		uint32_t version = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-				   (uint32_t)b[2] << 8 | b[3];
+		                   (uint32_t)b[2] << 8 | b[3];
 
 		if (version > WB_FORMAT_VERSION) {
 			wb_log(WB_LOG_ERROR,
@@ -290,11 +291,11 @@ load_genesis(wb_journal *j, wb_txn *t)
 	if (e->genesis.admin_key_name != NULL &&
 	    strlen(e->genesis.admin_key_name) < sizeof(j->admin_name)) {
 		snprintf(j->admin_name, sizeof(j->admin_name), "%s",
-			 e->genesis.admin_key_name);
+		         e->genesis.admin_key_name);
 		j->genesis.admin_key_name = j->admin_name;
 	}
 	if ((rc = wb_db_get(t, WB_DB_META, META_LEDGER_ID,
-			    strlen(META_LEDGER_ID), &v)) != WB_OK ||
+	                    strlen(META_LEDGER_ID), &v)) != WB_OK ||
 	    v.len != WB_HASH_LEN || memcmp(v.data, id, WB_HASH_LEN) != 0) {
 		rc = WB_ECORRUPT;
 	}
@@ -326,7 +327,7 @@ load_last_record_time(wb_journal *j, wb_txn *t)
 
 wb_err
 wb_journal_open(wb_journal **out, const char *dir,
-		const wb_journal_open_opts *o)
+                const wb_journal_open_opts *o)
 {
 	wb_journal_open_opts defaults = { 0 };
 	wb_journal *j;
@@ -351,11 +352,10 @@ wb_journal_open(wb_journal **out, const char *dir,
 	}
 	flags |= o->read_only ? WB_MDB_RDONLY : 0;
 	flags |= o->no_sync ? WB_MDB_NOSYNC : 0;
-	rc = wb_mdb_open(&j->mdb, dir,
-			 o->map_size ? o->map_size : WB_DEFAULT_MAP_SIZE,
-			 o->max_map_size ? o->max_map_size
-					 : WB_DEFAULT_MAX_MAP_SIZE,
-			 flags);
+	rc = wb_mdb_open(
+	        &j->mdb, dir, o->map_size ? o->map_size : WB_DEFAULT_MAP_SIZE,
+	        o->max_map_size ? o->max_map_size : WB_DEFAULT_MAX_MAP_SIZE,
+	        flags);
 	if (rc != WB_OK) {
 		goto fail;
 	}
@@ -369,7 +369,7 @@ wb_journal_open(wb_journal **out, const char *dir,
 	wb_txn_abort(&t);
 	if (o->log_key != NULL) {
 		if (memcmp(wb_signer_pubkey(o->log_key)->b,
-			   j->genesis.log_key.b, WB_PUBKEY_LEN) != 0 ||
+		           j->genesis.log_key.b, WB_PUBKEY_LEN) != 0 ||
 		    strcmp(wb_signer_name(o->log_key), j->origin) != 0) {
 			wb_log(WB_LOG_ERROR,
 			       "the log key given is not this ledger's log key (origin %s)",
@@ -434,8 +434,7 @@ wb_journal_size(uint64_t *out, wb_journal *j)
 }
 
 wb_err
-wb_journal_entry(uint8_t **out, size_t *len_out, wb_journal *j,
-		 uint64_t index)
+wb_journal_entry(uint8_t **out, size_t *len_out, wb_journal *j, uint64_t index)
 {
 	uint8_t key[8];
 	wb_txn t = { 0 };
@@ -462,7 +461,7 @@ wb_journal_entry(uint8_t **out, size_t *len_out, wb_journal *j,
 
 wb_err
 wb_journal_range(wb_journal *j, uint64_t from, uint64_t to, wb_entry_fn fn,
-		 void *arg)
+                 void *arg)
 {
 	uint8_t key[8];
 	wb_cursor *c = NULL;
@@ -554,8 +553,8 @@ wb_journal_root(wb_hash *out, wb_journal *j, uint64_t size)
 	}
 	if ((rc = wb_journal_size_txn(&t, &n)) == WB_OK) {
 		rc = size > n ? WB_EINVAL
-			      : wb_merkle_root(out, size, wb_journal_node_get,
-					       &t);
+		              : wb_merkle_root(out, size, wb_journal_node_get,
+		                               &t);
 	}
 	wb_txn_abort(&t);
 	return rc;
@@ -574,7 +573,7 @@ wb_journal_leaf_hash(wb_hash *out, wb_journal *j, uint64_t index)
 	}
 	if ((rc = wb_journal_size_txn(&t, &n)) == WB_OK) {
 		rc = index >= n ? WB_ENOTFOUND
-				: wb_journal_node_get(out, 0, index, &t);
+		                : wb_journal_node_get(out, 0, index, &t);
 	}
 	wb_txn_abort(&t);
 	return rc;
@@ -582,7 +581,7 @@ wb_journal_leaf_hash(wb_hash *out, wb_journal *j, uint64_t index)
 
 wb_err
 wb_journal_inclusion_proof(wb_hash *proof_out, size_t *n_out, wb_journal *j,
-			   uint64_t index, uint64_t size)
+                           uint64_t index, uint64_t size)
 {
 	wb_txn t = { 0 };
 	uint64_t n;
@@ -594,19 +593,18 @@ wb_journal_inclusion_proof(wb_hash *proof_out, size_t *n_out, wb_journal *j,
 	}
 	if ((rc = wb_journal_size_txn(&t, &n)) == WB_OK) {
 		rc = size > n || index >= size
-			     ? WB_EINVAL
-			     : wb_merkle_inclusion_proof(proof_out, n_out,
-							 index, size,
-							 wb_journal_node_get,
-							 &t);
+		             ? WB_EINVAL
+		             : wb_merkle_inclusion_proof(
+		                       proof_out, n_out, index, size,
+		                       wb_journal_node_get, &t);
 	}
 	wb_txn_abort(&t);
 	return rc;
 }
 
 wb_err
-wb_journal_consistency_proof(wb_hash *proof_out, size_t *n_out,
-			     wb_journal *j, uint64_t m, uint64_t n)
+wb_journal_consistency_proof(wb_hash *proof_out, size_t *n_out, wb_journal *j,
+                             uint64_t m, uint64_t n)
 {
 	wb_txn t = { 0 };
 	uint64_t size;
@@ -618,10 +616,10 @@ wb_journal_consistency_proof(wb_hash *proof_out, size_t *n_out,
 	}
 	if ((rc = wb_journal_size_txn(&t, &size)) == WB_OK) {
 		rc = m == 0 || m > n || n > size
-			     ? WB_EINVAL
-			     : wb_merkle_consistency_proof(
-				       proof_out, n_out, m, n,
-				       wb_journal_node_get, &t);
+		             ? WB_EINVAL
+		             : wb_merkle_consistency_proof(
+		                       proof_out, n_out, m, n,
+		                       wb_journal_node_get, &t);
 	}
 	wb_txn_abort(&t);
 	return rc;
@@ -629,8 +627,7 @@ wb_journal_consistency_proof(wb_hash *proof_out, size_t *n_out,
 
 /* Reads the checkpoint of `size` (0: latest) and its size, in txn t. */
 static wb_err
-checkpoint_in_txn(wb_txn *t, uint64_t size, char **note_out,
-		  uint64_t *size_out)
+checkpoint_in_txn(wb_txn *t, uint64_t size, char **note_out, uint64_t *size_out)
 {
 	wb_cursor *c = NULL;
 	uint8_t key[8];
@@ -663,7 +660,7 @@ checkpoint_in_txn(wb_txn *t, uint64_t size, char **note_out,
 
 wb_err
 wb_journal_receipt(uint8_t **out, size_t *len_out, wb_journal *j,
-		   uint64_t index, uint64_t size)
+                   uint64_t index, uint64_t size)
 {
 	wb_hash proof[WB_MERKLE_MAX_PROOF];
 	wb_receipt r = { 0 };
@@ -694,7 +691,7 @@ wb_journal_receipt(uint8_t **out, size_t *len_out, wb_journal *j,
 	r.checkpoint = note;
 	r.proof = proof;
 	if ((rc = wb_merkle_inclusion_proof(proof, &r.n_proof, index, size,
-					    wb_journal_node_get, &t)) !=
+	                                    wb_journal_node_get, &t)) !=
 	    WB_OK) {
 		goto out;
 	}
@@ -707,8 +704,8 @@ out:
 
 wb_err
 wb_journal_history(uint64_t *indexes_out, size_t *n_out, size_t max,
-		   wb_journal *j, const char *twin_id, uint64_t after,
-		   bool reverse, wb_problem *p)
+                   wb_journal *j, const char *twin_id, uint64_t after,
+                   bool reverse, wb_problem *p)
 {
 	wb_twin_id id;
 	wb_twin_state st;
@@ -742,12 +739,12 @@ wb_journal_history(uint64_t *indexes_out, size_t *n_out, size_t max,
 		wb_be64_put(key + 8, 0);
 		rc = wb_cursor_seek(c, key, 16, &k, NULL);
 		rc = rc == WB_OK ? wb_cursor_prev(c, &k, NULL)
-				 : wb_cursor_last(c, &k, NULL);
+		                 : wb_cursor_last(c, &k, NULL);
 	} else {
 		wb_be64_put(key + 8, after);
 		rc = wb_cursor_seek(c, key, 16, &k, NULL);
 		rc = rc == WB_OK ? wb_cursor_prev(c, &k, NULL)
-				 : wb_cursor_last(c, &k, NULL);
+		                 : wb_cursor_last(c, &k, NULL);
 	}
 	while (rc == WB_OK && n < max) {
 		if (k.len != 16 || wb_be64_get(k.data) != st.twin_no) {
@@ -755,7 +752,7 @@ wb_journal_history(uint64_t *indexes_out, size_t *n_out, size_t max,
 		}
 		indexes_out[n++] = wb_be64_get((const uint8_t *)k.data + 8);
 		rc = reverse ? wb_cursor_prev(c, &k, NULL)
-			     : wb_cursor_next(c, &k, NULL);
+		             : wb_cursor_next(c, &k, NULL);
 	}
 	rc = rc == WB_ENOTFOUND ? WB_OK : rc;
 	*n_out = n;
@@ -774,7 +771,7 @@ wb_journal_backup(wb_journal *j, const char *dir)
 
 wb_err
 wb_journal_replica_create(wb_journal **out, const char *dir,
-			  const uint8_t *genesis, size_t len)
+                          const uint8_t *genesis, size_t len)
 {
 	wb_journal_open_opts oo = { .no_sync = true };
 	wb_mdb *m = NULL;
@@ -786,17 +783,17 @@ wb_journal_replica_create(wb_journal **out, const char *dir,
 
 	*out = NULL;
 	if ((rc = wb_mdb_open(&m, dir, WB_DEFAULT_MAP_SIZE,
-			      WB_DEFAULT_MAX_MAP_SIZE,
-			      WB_MDB_CREATE | WB_MDB_NOSYNC)) != WB_OK) {
+	                      WB_DEFAULT_MAX_MAP_SIZE,
+	                      WB_MDB_CREATE | WB_MDB_NOSYNC)) != WB_OK) {
 		return rc;
 	}
 	wb_hash_sha256((wb_hash *)id, genesis, len);
 	if ((rc = wb_txn_begin(&t, m, true)) == WB_OK &&
 	    (rc = wb_db_put(&t, WB_DB_META, META_FORMAT, strlen(META_FORMAT),
-			    vbuf, 4, 0)) == WB_OK &&
+	                    vbuf, 4, 0)) == WB_OK &&
 	    (rc = wb_db_put(&t, WB_DB_META, META_LEDGER_ID,
-			    strlen(META_LEDGER_ID), id, WB_HASH_LEN, 0)) ==
-		    WB_OK &&
+	                    strlen(META_LEDGER_ID), id, WB_HASH_LEN, 0)) ==
+	            WB_OK &&
 	    (rc = wb_journal_put_entry(&t, 0, genesis, len, &leaf)) == WB_OK) {
 		rc = wb_txn_commit(&t);
 	}

@@ -20,7 +20,7 @@
 /* Stakeholder 0 is "nobody"; IDs are the index of the Register entry, so
  * never 0 (the genesis). The admin's own events use this ID. */
 #define WB_ADMIN_ID UINT64_MAX
-#define WB_NONE UINT64_MAX
+#define WB_NONE     UINT64_MAX
 
 struct wb_journal {
 	wb_mdb *mdb;
@@ -38,7 +38,7 @@ struct wb_journal {
 /* A scratch ledger for the verifier: a fresh, non-durable environment in
  * dir holding exactly the given genesis entry, open for replayed appends. */
 wb_err wb_journal_replica_create(wb_journal **out, const char *dir,
-				 const uint8_t *genesis, size_t len);
+                                 const uint8_t *genesis, size_t len);
 
 /* An instant plus the index that recorded it: the order of current state
  * (event time, ties broken by index). */
@@ -97,10 +97,10 @@ wb_err wb_reg_key_get(wb_txn *t, const wb_pubkey *key, wb_key_record *out);
 wb_err wb_reg_stakeholder_load(wb_txn *t, uint64_t id, wb_stakeholder *out);
 /* Validates and applies a registry change at index. */
 wb_err wb_reg_apply(wb_journal *j, wb_txn *t, const wb_registry_change *c,
-		    uint64_t index, wb_problem *p);
+                    uint64_t index, wb_problem *p);
 /* The stakeholder owning a namespace that covers id/key, or 0. */
 wb_err wb_reg_namespace_owner(wb_txn *t, const char *id, const char *key,
-			      uint64_t *owner_out);
+                              uint64_t *owner_out);
 /* Whether stakeholder st owns a namespace covering id/key. */
 bool wb_reg_owns(const wb_stakeholder *st, const char *id, const char *key);
 /* The stakeholder whose party ID is party, or 0. */
@@ -111,9 +111,9 @@ uint64_t wb_reg_party_owner(wb_txn *t, const char *party);
  * transaction holds and applies its effects.
  */
 typedef struct {
-	const char *id;     /* as written in the stamp */
-	wb_twin_id twin;    /* canonical key and kind */
-	unsigned roles;     /* WB_USE_* bits: where the stamp names it */
+	const char *id;  /* as written in the stamp */
+	wb_twin_id twin; /* canonical key and kind */
+	unsigned roles;  /* WB_USE_* bits: where the stamp names it */
 } wb_touched;
 
 enum {
@@ -140,7 +140,7 @@ typedef struct {
 
 /* Structure, identifiers and limits; fills ctx->touched. */
 wb_err wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
-			    wb_problem *p);
+                            wb_problem *p);
 /* Every state rule; writes nothing. */
 wb_err wb_rules_check_state(wb_rule_ctx *ctx, wb_problem *p);
 /* Applies the stamp's effects to the twins' state (after the entry is
@@ -150,7 +150,7 @@ wb_err wb_rules_apply(wb_rule_ctx *ctx);
 /* Reads the Merkle node store inside a transaction (a wb_merkle_get_fn;
  * arg is the wb_txn). */
 wb_err wb_journal_node_get(wb_hash *out, unsigned level, uint64_t index,
-			   void *arg);
+                           void *arg);
 
 /* The tree size inside a transaction. */
 wb_err wb_journal_size_txn(wb_txn *t, uint64_t *out);

@@ -28,9 +28,9 @@ wb_keyfile_write(const char *path, const wb_signer *s)
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = errno == EEXIST			? WB_EEXISTS
+		rc = errno == EEXIST                     ? WB_EEXISTS
 		     : errno == EACCES || errno == EROFS ? WB_EDENIED
-							 : WB_EIO;
+		                                         : WB_EIO;
 		goto out;
 	}
 	len = strlen(text);
@@ -60,8 +60,8 @@ read_small(char *buf, const char *path, mode_t *mode_out)
 
 	if (fd < 0) {
 		return errno == ENOENT || errno == ENOTDIR ? WB_ENOTFOUND
-		       : errno == EACCES		     ? WB_EDENIED
-							     : WB_EIO;
+		       : errno == EACCES                   ? WB_EDENIED
+		                                           : WB_EIO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -112,7 +112,7 @@ out:
 
 wb_err
 wb_keyfile_read_public(char *name_out, wb_pubkey *pk_out,
-		       const char *text_or_path)
+                       const char *text_or_path)
 {
 	char *buf = NULL;
 	wb_signer *s = NULL;
@@ -143,7 +143,7 @@ wb_keyfile_read_public(char *name_out, wb_pubkey *pk_out,
 		*pk_out = *wb_signer_pubkey(s);
 		if (name_out != NULL) {
 			snprintf(name_out, WB_KEY_NAME_MAX + 1, "%s",
-				 wb_signer_name(s));
+			         wb_signer_name(s));
 		}
 	}
 out:

@@ -36,7 +36,7 @@ wb_log_enabled(wb_log_level level)
 
 void
 wb_log_write(wb_log_level level, const char *file, int line, const char *fmt,
-	     ...)
+             ...)
 {
 	char msg[1024], stamp[32];
 	struct timespec ts;
@@ -55,6 +55,6 @@ wb_log_write(wb_log_level level, const char *file, int line, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s.%03ldZ %s %s:%d: %s\n", stamp,
-		ts.tv_nsec / 1000000, level_names[level], base, line, msg);
+	fprintf(stderr, "%s.%03ldZ %s %s:%d: %s\n", stamp, ts.tv_nsec / 1000000,
+	        level_names[level], base, line, msg);
 }

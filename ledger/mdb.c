@@ -24,18 +24,12 @@ struct wb_cursor {
 };
 
 static const char *const db_names[WB_DB_COUNT_] = {
-	[WB_DB_META] = "meta",
-	[WB_DB_JOURNAL] = "journal",
-	[WB_DB_MERKLE] = "merkle",
-	[WB_DB_CHECKPOINTS] = "checkpoints",
-	[WB_DB_EVENTS] = "events",
-	[WB_DB_TWINS] = "twins",
-	[WB_DB_HISTORY] = "history",
-	[WB_DB_STAKEHOLDERS] = "stakeholders",
-	[WB_DB_KEYS] = "keys",
-	[WB_DB_NAMESPACES] = "namespaces",
-	[WB_DB_REGLOG] = "reglog",
-	[WB_DB_RECALLS] = "recalls",
+	[WB_DB_META] = "meta",       [WB_DB_JOURNAL] = "journal",
+	[WB_DB_MERKLE] = "merkle",   [WB_DB_CHECKPOINTS] = "checkpoints",
+	[WB_DB_EVENTS] = "events",   [WB_DB_TWINS] = "twins",
+	[WB_DB_HISTORY] = "history", [WB_DB_STAKEHOLDERS] = "stakeholders",
+	[WB_DB_KEYS] = "keys",       [WB_DB_NAMESPACES] = "namespaces",
+	[WB_DB_REGLOG] = "reglog",   [WB_DB_RECALLS] = "recalls",
 	[WB_DB_PARTIES] = "parties",
 };
 
@@ -90,20 +84,21 @@ open_dbs(wb_mdb *m, bool create)
 	}
 	for (int i = 0; i < WB_DB_COUNT_; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0,
-				  &m->dbi[i]);
+		                  &m->dbi[i]);
 		if (rc != MDB_SUCCESS) {
 			mdb_txn_abort(txn);
 			/* A ledger without our databases is not a ledger. */
-			return rc == MDB_NOTFOUND ? WB_ENOTFOUND
-						  : err_from_mdb(rc, db_names[i]);
+			return rc == MDB_NOTFOUND
+			               ? WB_ENOTFOUND
+			               : err_from_mdb(rc, db_names[i]);
 		}
 	}
 	return err_from_mdb(mdb_txn_commit(txn), "open databases");
 }
 
 wb_err
-wb_mdb_open(wb_mdb **out, const char *dir, size_t map_size,
-	    size_t max_map_size, unsigned flags)
+wb_mdb_open(wb_mdb **out, const char *dir, size_t map_size, size_t max_map_size,
+            unsigned flags)
 {
 	wb_mdb *m;
 	MDB_envinfo info;
@@ -195,8 +190,8 @@ wb_mdb_grow(wb_mdb *m)
 		goto out;
 	}
 	m->map_size = next;
-	wb_log(WB_LOG_INFO, "ledger map grown to %zu bytes (maximum %zu)",
-	       next, m->max_map_size);
+	wb_log(WB_LOG_INFO, "ledger map grown to %zu bytes (maximum %zu)", next,
+	       m->max_map_size);
 out:
 	pthread_rwlock_unlock(&m->resize);
 	return err;
@@ -218,7 +213,7 @@ wb_err
 wb_mdb_copy(wb_mdb *m, const char *dir)
 {
 	return err_from_mdb(mdb_env_copy2(m->env, dir, MDB_CP_COMPACT),
-			    "copy environment");
+	                    "copy environment");
 }
 
 /* Another process grew the map: adopt its size (needs no txn open). */
@@ -252,7 +247,7 @@ wb_txn_begin(wb_txn *t, wb_mdb *m, bool write)
 	for (int tries = 0; tries < 3; tries++) {
 		pthread_rwlock_rdlock(&m->resize);
 		rc = mdb_txn_begin(m->env, NULL, write ? 0 : MDB_RDONLY,
-				   &t->txn);
+		                   &t->txn);
 		if (rc == MDB_SUCCESS) {
 			return WB_OK;
 		}
@@ -308,8 +303,8 @@ wb_db_get(wb_txn *t, wb_db db, const void *key, size_t key_len, wb_val *val)
 }
 
 wb_err
-wb_db_put(wb_txn *t, wb_db db, const void *key, size_t key_len,
-	  const void *val, size_t val_len, unsigned flags)
+wb_db_put(wb_txn *t, wb_db db, const void *key, size_t key_len, const void *val,
+          size_t val_len, unsigned flags)
 {
 	MDB_val k = { key_len, (void *)(uintptr_t)key };
 	MDB_val v = { val_len, (void *)(uintptr_t)val };
@@ -322,7 +317,7 @@ wb_db_put(wb_txn *t, wb_db db, const void *key, size_t key_len,
 		f |= MDB_NOOVERWRITE;
 	}
 	return err_from_mdb(mdb_put(t->txn, t->m->dbi[db], &k, &v, f),
-			    db_names[db]);
+	                    db_names[db]);
 }
 
 wb_err
@@ -331,7 +326,7 @@ wb_db_del(wb_txn *t, wb_db db, const void *key, size_t key_len)
 	MDB_val k = { key_len, (void *)(uintptr_t)key };
 
 	return err_from_mdb(mdb_del(t->txn, t->m->dbi[db], &k, NULL),
-			    db_names[db]);
+	                    db_names[db]);
 }
 
 wb_err
@@ -397,7 +392,7 @@ cursor_op(wb_cursor *c, MDB_val *k, wb_val *ko, wb_val *vo, MDB_cursor_op op)
 
 wb_err
 wb_cursor_seek(wb_cursor *c, const void *key, size_t key_len, wb_val *k,
-	       wb_val *v)
+               wb_val *v)
 {
 	MDB_val mk = { key_len, (void *)(uintptr_t)key };
 

@@ -51,9 +51,9 @@ typedef struct {
 typedef struct wb_cursor wb_cursor;
 
 enum {
-	WB_MDB_RDONLY = 1 << 0,  /* open read-only */
-	WB_MDB_NOSYNC = 1 << 1,  /* scratch: no fsync (not durable) */
-	WB_MDB_CREATE = 1 << 2,  /* create the directory's files */
+	WB_MDB_RDONLY = 1 << 0, /* open read-only */
+	WB_MDB_NOSYNC = 1 << 1, /* scratch: no fsync (not durable) */
+	WB_MDB_CREATE = 1 << 2, /* create the directory's files */
 };
 
 /* Put flags. */
@@ -63,7 +63,7 @@ enum {
 };
 
 wb_err wb_mdb_open(wb_mdb **out, const char *dir, size_t map_size,
-		   size_t max_map_size, unsigned flags);
+                   size_t max_map_size, unsigned flags);
 void wb_mdb_close(wb_mdb *m);
 
 /* Doubles the map (up to the maximum). WB_ENOSPC at the maximum. Must be
@@ -86,9 +86,9 @@ void wb_txn_abort(wb_txn *t);
 /* WB_ENOTFOUND when absent. The value is valid until the txn ends or the
  * next write in it. */
 wb_err wb_db_get(wb_txn *t, wb_db db, const void *key, size_t key_len,
-		 wb_val *val);
+                 wb_val *val);
 wb_err wb_db_put(wb_txn *t, wb_db db, const void *key, size_t key_len,
-		 const void *val, size_t val_len, unsigned flags);
+                 const void *val, size_t val_len, unsigned flags);
 wb_err wb_db_del(wb_txn *t, wb_db db, const void *key, size_t key_len);
 /* Number of records in a database. */
 wb_err wb_db_count(wb_txn *t, wb_db db, uint64_t *out);
@@ -96,8 +96,8 @@ wb_err wb_db_count(wb_txn *t, wb_db db, uint64_t *out);
 wb_err wb_cursor_open(wb_cursor **out, wb_txn *t, wb_db db);
 void wb_cursor_close(wb_cursor *c);
 /* Positions at the first key >= key (key NULL: the first record). */
-wb_err wb_cursor_seek(wb_cursor *c, const void *key, size_t key_len,
-		      wb_val *k, wb_val *v);
+wb_err wb_cursor_seek(wb_cursor *c, const void *key, size_t key_len, wb_val *k,
+                      wb_val *v);
 /* Positions at the last record. */
 wb_err wb_cursor_last(wb_cursor *c, wb_val *k, wb_val *v);
 wb_err wb_cursor_next(wb_cursor *c, wb_val *k, wb_val *v);

@@ -13,7 +13,7 @@
 
 static wb_err
 check_entry(const wb_receipt *r, const uint8_t *stamp, size_t stamp_len,
-	    const uint8_t signature[WB_SIG_LEN])
+            const uint8_t signature[WB_SIG_LEN])
 {
 	wb_entry *e = NULL;
 	wb_err rc;
@@ -25,10 +25,10 @@ check_entry(const wb_receipt *r, const uint8_t *stamp, size_t stamp_len,
 	if (e->index != r->index) {
 		rc = WB_EBADSIG; /* an entry from another place in the log */
 	} else if (stamp != NULL &&
-		   (e->type != WB_ENTRY_STAMP || e->body_len != stamp_len ||
-		    memcmp(e->body, stamp, stamp_len) != 0 ||
-		    (signature != NULL &&
-		     memcmp(e->signature, signature, WB_SIG_LEN) != 0))) {
+	           (e->type != WB_ENTRY_STAMP || e->body_len != stamp_len ||
+	            memcmp(e->body, stamp, stamp_len) != 0 ||
+	            (signature != NULL &&
+	             memcmp(e->signature, signature, WB_SIG_LEN) != 0))) {
 		rc = WB_EBADSIG; /* not the stamp the submitter signed */
 	}
 	wb_entry_free(e);
@@ -36,10 +36,10 @@ check_entry(const wb_receipt *r, const uint8_t *stamp, size_t stamp_len,
 }
 
 wb_err
-wb_receipt_verify(wb_receipt_info *info_out, const uint8_t *receipt,
-		  size_t len, const char *origin, const wb_pubkey *log_key,
-		  const uint8_t *stamp, size_t stamp_len,
-		  const uint8_t signature[WB_SIG_LEN])
+wb_receipt_verify(wb_receipt_info *info_out, const uint8_t *receipt, size_t len,
+                  const char *origin, const wb_pubkey *log_key,
+                  const uint8_t *stamp, size_t stamp_len,
+                  const uint8_t signature[WB_SIG_LEN])
 {
 	wb_checkpoint cp;
 	wb_receipt *r = NULL;
@@ -51,8 +51,8 @@ wb_receipt_verify(wb_receipt_info *info_out, const uint8_t *receipt,
 		return rc == WB_ENOMEM ? rc : WB_EPROTO;
 	}
 	if ((rc = wb_checkpoint_verify(&cp, r->checkpoint,
-				       strlen(r->checkpoint), origin,
-				       log_key)) != WB_OK) {
+	                               strlen(r->checkpoint), origin,
+	                               log_key)) != WB_OK) {
 		goto out;
 	}
 	if ((rc = check_entry(r, stamp, stamp_len, signature)) != WB_OK) {
@@ -60,9 +60,9 @@ wb_receipt_verify(wb_receipt_info *info_out, const uint8_t *receipt,
 	}
 	wb_hash_leaf(&leaf, r->entry, r->entry_len);
 	if (wb_merkle_verify_inclusion(leaf.b, WB_HASH_LEN, r->index, cp.size,
-				       (const uint8_t *)r->proof,
-				       r->n_proof * WB_HASH_LEN, cp.root.b,
-				       WB_HASH_LEN) != WB_OK) {
+	                               (const uint8_t *)r->proof,
+	                               r->n_proof * WB_HASH_LEN, cp.root.b,
+	                               WB_HASH_LEN) != WB_OK) {
 		rc = WB_EBADSIG;
 		goto out;
 	}

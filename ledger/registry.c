@@ -18,7 +18,7 @@
 #include "log.h"
 
 #define STAKEHOLDER_RECORD_VERSION 1
-#define KEY_RECORD_VERSION 1
+#define KEY_RECORD_VERSION         1
 
 bool
 wb_stakeholder_has_role(const wb_stakeholder *s, wb_role role)
@@ -38,8 +38,8 @@ key_put(wb_txn *t, const wb_pubkey *key, const wb_key_record *k)
 	wb_buf_put_u64(&b, k->rotated_at);
 	wb_buf_put_u64(&b, k->revoked_from);
 	rc = b.failed ? WB_ENOMEM
-		      : wb_db_put(t, WB_DB_KEYS, key->b, WB_PUBKEY_LEN,
-				  b.data, b.len, 0);
+	              : wb_db_put(t, WB_DB_KEYS, key->b, WB_PUBKEY_LEN, b.data,
+	                          b.len, 0);
 	wb_buf_fini(&b);
 	return rc;
 }
@@ -87,8 +87,8 @@ stakeholder_put(wb_txn *t, const wb_stakeholder *s)
 	}
 	wb_be64_put(key, s->id);
 	rc = b.failed ? WB_ENOMEM
-		      : wb_db_put(t, WB_DB_STAKEHOLDERS, key, 8, b.data,
-				  b.len, 0);
+	              : wb_db_put(t, WB_DB_STAKEHOLDERS, key, 8, b.data, b.len,
+	                          0);
 	wb_buf_fini(&b);
 	return rc;
 }
@@ -123,7 +123,7 @@ wb_reg_stakeholder_load(wb_txn *t, uint64_t id, wb_stakeholder *s)
 	for (size_t i = 0; i < s->n_namespaces; i++) {
 		s->namespaces[i].kind = (wb_ns_kind)wb_read_u8(&r);
 		wb_read_str(&r, s->namespaces[i].prefix,
-			    sizeof(s->namespaces[i].prefix));
+		            sizeof(s->namespaces[i].prefix));
 	}
 	return r.bad ? WB_ECORRUPT : WB_OK;
 }
@@ -135,8 +135,8 @@ wb_reg_owns(const wb_stakeholder *st, const char *id, const char *key)
 		const char *prefix = st->namespaces[i].prefix;
 
 		if (st->namespaces[i].kind == WB_NS_GS1_COMPANY_PREFIX
-			    ? wb_id_in_company_prefix(key, prefix)
-			    : wb_id_in_literal_prefix(id, key, prefix)) {
+		            ? wb_id_in_company_prefix(key, prefix)
+		            : wb_id_in_literal_prefix(id, key, prefix)) {
 			return true;
 		}
 	}
@@ -145,7 +145,7 @@ wb_reg_owns(const wb_stakeholder *st, const char *id, const char *key)
 
 wb_err
 wb_reg_namespace_owner(wb_txn *t, const char *id, const char *key,
-		       uint64_t *owner_out)
+                       uint64_t *owner_out)
 {
 	wb_cursor *c = NULL;
 	wb_val k, v;
@@ -170,8 +170,8 @@ wb_reg_namespace_owner(wb_txn *t, const char *id, const char *key,
 		memcpy(prefix, kb + 1, k.len - 1);
 		prefix[k.len - 1] = '\0';
 		hit = kb[0] == WB_NS_GS1_COMPANY_PREFIX
-			      ? wb_id_in_company_prefix(key, prefix)
-			      : wb_id_in_literal_prefix(id, key, prefix);
+		              ? wb_id_in_company_prefix(key, prefix)
+		              : wb_id_in_literal_prefix(id, key, prefix);
 		if (hit) {
 			*owner_out = wb_be64_get(v.data);
 			break;
@@ -209,9 +209,10 @@ check_roles(const wb_registry_change *c, unsigned *roles_out, wb_problem *p)
 	for (size_t i = 0; i < c->n_roles; i++) {
 		if (c->roles[i] <= WB_ROLE_UNSPECIFIED ||
 		    c->roles[i] >= WB_ROLE_COUNT_) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "role %d is not a known role (use operator, brand-owner, logistics, retailer, repairer, recycler, auditor or regulator)",
-					     (int)c->roles[i]);
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "role %d is not a known role (use operator, brand-owner, logistics, retailer, repairer, recycler, auditor or regulator)",
+			        (int)c->roles[i]);
 		}
 		roles |= 1u << c->roles[i];
 	}
@@ -250,11 +251,11 @@ check_namespace_free(wb_txn *t, const wb_namespace *ns, wb_problem *p)
 		memcpy(prefix, kb + 1, k.len - 1);
 		prefix[k.len - 1] = '\0';
 		if (kb[0] == ns->kind && prefixes_overlap(prefix, ns->prefix)) {
-			rc = wb_reject_set(p, WB_REJECT_REGISTRY_CONFLICT,
-					   "namespace %s overlaps namespace %s of stakeholder %llu: a prefix has one owner",
-					   ns->prefix, prefix,
-					   (unsigned long long)wb_be64_get(
-						   v.data));
+			rc = wb_reject_set(
+			        p, WB_REJECT_REGISTRY_CONFLICT,
+			        "namespace %s overlaps namespace %s of stakeholder %llu: a prefix has one owner",
+			        ns->prefix, prefix,
+			        (unsigned long long)wb_be64_get(v.data));
 			break;
 		}
 	}
@@ -264,7 +265,7 @@ check_namespace_free(wb_txn *t, const wb_namespace *ns, wb_problem *p)
 
 static wb_err
 check_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
-	       wb_stakeholder *s, wb_problem *p)
+               wb_stakeholder *s, wb_problem *p)
 {
 	wb_key_record kr;
 	wb_twin_id party;
@@ -272,22 +273,25 @@ check_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 	wb_err rc;
 
 	if (is_ledger_key(j, &c->key)) {
-		return wb_reject_set(p, WB_REJECT_REGISTRY_CONFLICT,
-				     "the ledger's admin and log keys cannot be registered as stakeholders: generate a key of its own for %s",
-				     c->name);
+		return wb_reject_set(
+		        p, WB_REJECT_REGISTRY_CONFLICT,
+		        "the ledger's admin and log keys cannot be registered as stakeholders: generate a key of its own for %s",
+		        c->name);
 	}
 	if ((rc = wb_reg_key_get(t, &c->key, &kr)) == WB_OK) {
-		return wb_reject_set(p, WB_REJECT_REGISTRY_CONFLICT,
-				     "this key is already registered (stakeholder %llu): every stakeholder needs a key of its own",
-				     (unsigned long long)kr.stakeholder);
+		return wb_reject_set(
+		        p, WB_REJECT_REGISTRY_CONFLICT,
+		        "this key is already registered (stakeholder %llu): every stakeholder needs a key of its own",
+		        (unsigned long long)kr.stakeholder);
 	} else if (rc != WB_ENOTFOUND) {
 		return rc;
 	}
 	if (name_len == 0 || name_len > WB_KEY_NAME_MAX ||
 	    !wb_text_valid(c->name, name_len)) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "the stakeholder name must be 1 to %d bytes of UTF-8 without control characters",
-				     WB_KEY_NAME_MAX);
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the stakeholder name must be 1 to %d bytes of UTF-8 without control characters",
+		        WB_KEY_NAME_MAX);
 	}
 	snprintf(s->name, sizeof(s->name), "%s", c->name);
 	if ((rc = check_roles(c, &s->roles, p)) != WB_OK) {
@@ -295,42 +299,44 @@ check_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 	}
 	if (c->party_id != NULL) {
 		if ((rc = wb_id_parse(&party, c->party_id, strlen(c->party_id),
-				      p)) != WB_OK) {
+		                      p)) != WB_OK) {
 			return rc;
 		}
 		if (wb_reg_party_owner(t, c->party_id) != 0) {
-			return wb_reject_set(p, WB_REJECT_REGISTRY_CONFLICT,
-					     "party ID %s already belongs to another stakeholder",
-					     c->party_id);
+			return wb_reject_set(
+			        p, WB_REJECT_REGISTRY_CONFLICT,
+			        "party ID %s already belongs to another stakeholder",
+			        c->party_id);
 		}
 		snprintf(s->party_id, sizeof(s->party_id), "%s", c->party_id);
 	}
 	if (c->n_namespaces > WB_MAX_NAMESPACES) {
-		return wb_reject_set(p, WB_REJECT_TOO_MANY_IDS,
-				     "%zu namespaces: at most %d per stakeholder",
-				     c->n_namespaces, WB_MAX_NAMESPACES);
+		return wb_reject_set(
+		        p, WB_REJECT_TOO_MANY_IDS,
+		        "%zu namespaces: at most %d per stakeholder",
+		        c->n_namespaces, WB_MAX_NAMESPACES);
 	}
 	for (size_t i = 0; i < c->n_namespaces; i++) {
 		const wb_namespace *ns = &c->namespaces[i];
 		size_t len = strlen(ns->prefix);
 
 		if (ns->kind == WB_NS_GS1_COMPANY_PREFIX
-			    ? !wb_id_company_prefix_valid(ns->prefix)
-			    : (len == 0 || len > WB_ID_MAX ||
-			       !wb_text_valid(ns->prefix, len))) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "namespace \"%s\" is invalid: a GS1 company prefix has 4 to 12 digits; a literal prefix is 1 to 256 bytes of UTF-8",
-					     ns->prefix);
+		            ? !wb_id_company_prefix_valid(ns->prefix)
+		            : (len == 0 || len > WB_ID_MAX ||
+		               !wb_text_valid(ns->prefix, len))) {
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "namespace \"%s\" is invalid: a GS1 company prefix has 4 to 12 digits; a literal prefix is 1 to 256 bytes of UTF-8",
+			        ns->prefix);
 		}
 		for (size_t k = 0; k < i; k++) {
 			if (c->namespaces[k].kind == ns->kind &&
 			    prefixes_overlap(c->namespaces[k].prefix,
-					     ns->prefix)) {
-				return wb_reject_set(p,
-						     WB_REJECT_REGISTRY_CONFLICT,
-						     "namespaces %s and %s overlap: list each prefix once",
-						     c->namespaces[k].prefix,
-						     ns->prefix);
+			                     ns->prefix)) {
+				return wb_reject_set(
+				        p, WB_REJECT_REGISTRY_CONFLICT,
+				        "namespaces %s and %s overlap: list each prefix once",
+				        c->namespaces[k].prefix, ns->prefix);
 			}
 		}
 		if ((rc = check_namespace_free(t, ns, p)) != WB_OK) {
@@ -338,7 +344,7 @@ check_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 		}
 		s->namespaces[i].kind = ns->kind;
 		snprintf(s->namespaces[i].prefix,
-			 sizeof(s->namespaces[i].prefix), "%s", ns->prefix);
+		         sizeof(s->namespaces[i].prefix), "%s", ns->prefix);
 	}
 	s->n_namespaces = c->n_namespaces;
 	return WB_OK;
@@ -346,13 +352,13 @@ check_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 
 static wb_err
 apply_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
-	       uint64_t index, wb_problem *p)
+               uint64_t index, wb_problem *p)
 {
 	wb_stakeholder *s = calloc(1, sizeof(*s));
 	wb_key_record kr = { .stakeholder = index,
-			     .valid_from = index + 1,
-			     .rotated_at = WB_NONE,
-			     .revoked_from = WB_NONE };
+		             .valid_from = index + 1,
+		             .rotated_at = WB_NONE,
+		             .revoked_from = WB_NONE };
 	uint8_t id[8];
 	wb_err rc;
 
@@ -371,8 +377,8 @@ apply_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 		goto out;
 	}
 	if (s->party_id[0] != '\0' &&
-	    (rc = wb_db_put(t, WB_DB_PARTIES, s->party_id,
-			    strlen(s->party_id), id, 8, 0)) != WB_OK) {
+	    (rc = wb_db_put(t, WB_DB_PARTIES, s->party_id, strlen(s->party_id),
+	                    id, 8, 0)) != WB_OK) {
 		goto out;
 	}
 	for (size_t i = 0; i < s->n_namespaces; i++) {
@@ -380,10 +386,10 @@ apply_register(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 
 		wb_buf_put_u8(&k, (uint8_t)s->namespaces[i].kind);
 		wb_buf_put(&k, s->namespaces[i].prefix,
-			   strlen(s->namespaces[i].prefix));
+		           strlen(s->namespaces[i].prefix));
 		rc = k.failed ? WB_ENOMEM
-			      : wb_db_put(t, WB_DB_NAMESPACES, k.data, k.len,
-					  id, 8, 0);
+		              : wb_db_put(t, WB_DB_NAMESPACES, k.data, k.len,
+		                          id, 8, 0);
 		wb_buf_fini(&k);
 		if (rc != WB_OK) {
 			goto out;
@@ -398,22 +404,24 @@ out:
  * act on the current key only). */
 static wb_err
 current_holder(wb_txn *t, const wb_pubkey *key, wb_key_record *kr,
-	       wb_stakeholder *s, wb_problem *p)
+               wb_stakeholder *s, wb_problem *p)
 {
 	wb_err rc = wb_reg_key_get(t, key, kr);
 
 	if (rc == WB_ENOTFOUND) {
-		return wb_reject_set(p, WB_REJECT_UNKNOWN_STAKEHOLDER,
-				     "no stakeholder holds this key: register it first");
+		return wb_reject_set(
+		        p, WB_REJECT_UNKNOWN_STAKEHOLDER,
+		        "no stakeholder holds this key: register it first");
 	}
 	if (rc != WB_OK ||
 	    (rc = wb_reg_stakeholder_load(t, kr->stakeholder, s)) != WB_OK) {
 		return rc;
 	}
 	if (memcmp(s->key.b, key->b, WB_PUBKEY_LEN) != 0) {
-		return wb_reject_set(p, WB_REJECT_UNKNOWN_STAKEHOLDER,
-				     "this key was rotated away from stakeholder %s: name its current key",
-				     s->name);
+		return wb_reject_set(
+		        p, WB_REJECT_UNKNOWN_STAKEHOLDER,
+		        "this key was rotated away from stakeholder %s: name its current key",
+		        s->name);
 	}
 	return WB_OK;
 }
@@ -438,7 +446,7 @@ apply_change_roles(wb_txn *t, const wb_registry_change *c, wb_problem *p)
 
 static wb_err
 apply_rotate(wb_journal *j, wb_txn *t, const wb_registry_change *c,
-	     uint64_t index, wb_problem *p)
+             uint64_t index, wb_problem *p)
 {
 	wb_stakeholder *s = calloc(1, sizeof(*s));
 	wb_key_record kr, nkr;
@@ -451,29 +459,32 @@ apply_rotate(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 		goto out;
 	}
 	if (is_ledger_key(j, &c->new_key)) {
-		rc = wb_reject_set(p, WB_REJECT_REGISTRY_CONFLICT,
-				   "the ledger's admin and log keys cannot become a stakeholder's key");
+		rc = wb_reject_set(
+		        p, WB_REJECT_REGISTRY_CONFLICT,
+		        "the ledger's admin and log keys cannot become a stakeholder's key");
 		goto out;
 	}
 	if ((rc = wb_reg_key_get(t, &c->new_key, &nkr)) == WB_OK) {
-		rc = wb_reject_set(p, WB_REJECT_REGISTRY_CONFLICT,
-				   "the new key is already registered (stakeholder %llu): generate a fresh key",
-				   (unsigned long long)nkr.stakeholder);
+		rc = wb_reject_set(
+		        p, WB_REJECT_REGISTRY_CONFLICT,
+		        "the new key is already registered (stakeholder %llu): generate a fresh key",
+		        (unsigned long long)nkr.stakeholder);
 		goto out;
 	} else if (rc != WB_ENOTFOUND) {
 		goto out;
 	}
 	if (wb_possession_verify(c->possession_signature, &c->new_key,
-				 j->ledger_id, &c->key) != WB_OK) {
-		rc = wb_reject_set(p, WB_REJECT_BAD_POSSESSION_PROOF,
-				   "the rotation's proof of possession does not verify: the new key must sign ledger ID, old key and new key (context waybill/v1/possession)");
+	                         j->ledger_id, &c->key) != WB_OK) {
+		rc = wb_reject_set(
+		        p, WB_REJECT_BAD_POSSESSION_PROOF,
+		        "the rotation's proof of possession does not verify: the new key must sign ledger ID, old key and new key (context waybill/v1/possession)");
 		goto out;
 	}
 	kr.rotated_at = index;
 	nkr = (wb_key_record){ .stakeholder = s->id,
-			       .valid_from = index + 1,
-			       .rotated_at = WB_NONE,
-			       .revoked_from = WB_NONE };
+		               .valid_from = index + 1,
+		               .rotated_at = WB_NONE,
+		               .revoked_from = WB_NONE };
 	s->key = c->new_key;
 	if ((rc = key_put(t, &c->key, &kr)) == WB_OK &&
 	    (rc = key_put(t, &c->new_key, &nkr)) == WB_OK) {
@@ -492,18 +503,21 @@ apply_revoke(wb_txn *t, const wb_registry_change *c, wb_problem *p)
 	wb_err rc = wb_reg_key_get(t, &c->key, &kr);
 
 	if (rc == WB_ENOTFOUND) {
-		return wb_reject_set(p, WB_REJECT_UNKNOWN_STAKEHOLDER,
-				     "no stakeholder ever held this key: nothing to revoke");
+		return wb_reject_set(
+		        p, WB_REJECT_UNKNOWN_STAKEHOLDER,
+		        "no stakeholder ever held this key: nothing to revoke");
 	}
 	if (rc != WB_OK) {
 		return rc;
 	}
 	if (reason_len > 1024 || !wb_text_valid(c->reason, reason_len)) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "the revocation reason must be at most 1024 bytes of UTF-8 without control characters");
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the revocation reason must be at most 1024 bytes of UTF-8 without control characters");
 	}
 	/* A second revocation can only move the effective index earlier. */
-	if (kr.revoked_from == WB_NONE || c->effective_index < kr.revoked_from) {
+	if (kr.revoked_from == WB_NONE ||
+	    c->effective_index < kr.revoked_from) {
 		kr.revoked_from = c->effective_index;
 	}
 	return key_put(t, &c->key, &kr);
@@ -511,7 +525,7 @@ apply_revoke(wb_txn *t, const wb_registry_change *c, wb_problem *p)
 
 wb_err
 wb_reg_apply(wb_journal *j, wb_txn *t, const wb_registry_change *c,
-	     uint64_t index, wb_problem *p)
+             uint64_t index, wb_problem *p)
 {
 	uint8_t key[8];
 	wb_err rc;
@@ -531,7 +545,7 @@ wb_reg_apply(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 		break;
 	default:
 		rc = wb_reject_set(p, WB_REJECT_MALFORMED,
-				   "the registry change names no operation");
+		                   "the registry change names no operation");
 		break;
 	}
 	if (rc != WB_OK) {
@@ -543,7 +557,7 @@ wb_reg_apply(wb_journal *j, wb_txn *t, const wb_registry_change *c,
 
 wb_err
 wb_journal_stakeholder(wb_stakeholder *out, wb_key_status *status,
-		       wb_journal *j, const wb_pubkey *key)
+                       wb_journal *j, const wb_pubkey *key)
 {
 	wb_key_record kr;
 	wb_txn t = { 0 };
@@ -554,8 +568,7 @@ wb_journal_stakeholder(wb_stakeholder *out, wb_key_status *status,
 		return rc;
 	}
 	if ((rc = wb_reg_key_get(&t, key, &kr)) == WB_OK &&
-	    (rc = wb_reg_stakeholder_load(&t, kr.stakeholder, out)) ==
-		    WB_OK &&
+	    (rc = wb_reg_stakeholder_load(&t, kr.stakeholder, out)) == WB_OK &&
 	    status != NULL) {
 		status->stakeholder = kr.stakeholder;
 		status->valid_from = kr.valid_from;
@@ -567,33 +580,35 @@ wb_journal_stakeholder(wb_stakeholder *out, wb_key_status *status,
 }
 
 /* Shared by the append path: may `kr` sign at index? */
-wb_err wb_reg_key_check(const wb_key_record *kr, uint64_t index,
-			wb_problem *p);
+wb_err wb_reg_key_check(const wb_key_record *kr, uint64_t index, wb_problem *p);
 
 wb_err
 wb_reg_key_check(const wb_key_record *kr, uint64_t index, wb_problem *p)
 {
 	if (kr->revoked_from != WB_NONE && index >= kr->revoked_from) {
-		return wb_reject_set(p, WB_REJECT_KEY_REVOKED,
-				     "the signing key is revoked from index %llu on: sign with the stakeholder's new key",
-				     (unsigned long long)kr->revoked_from);
+		return wb_reject_set(
+		        p, WB_REJECT_KEY_REVOKED,
+		        "the signing key is revoked from index %llu on: sign with the stakeholder's new key",
+		        (unsigned long long)kr->revoked_from);
 	}
 	if (kr->rotated_at != WB_NONE && index >= kr->rotated_at) {
-		return wb_reject_set(p, WB_REJECT_KEY_ROTATED,
-				     "the signing key was replaced by a rotation at index %llu: sign with the new key",
-				     (unsigned long long)kr->rotated_at);
+		return wb_reject_set(
+		        p, WB_REJECT_KEY_ROTATED,
+		        "the signing key was replaced by a rotation at index %llu: sign with the new key",
+		        (unsigned long long)kr->rotated_at);
 	}
 	if (index < kr->valid_from) {
-		return wb_reject_set(p, WB_REJECT_UNKNOWN_SIGNER,
-				     "the signing key is not valid before index %llu",
-				     (unsigned long long)kr->valid_from);
+		return wb_reject_set(
+		        p, WB_REJECT_UNKNOWN_SIGNER,
+		        "the signing key is not valid before index %llu",
+		        (unsigned long long)kr->valid_from);
 	}
 	return WB_OK;
 }
 
 wb_err
 wb_journal_key_valid_at(wb_journal *j, const wb_pubkey *key, uint64_t index,
-			wb_problem *p)
+                        wb_problem *p)
 {
 	wb_key_record kr;
 	wb_txn t = { 0 };
@@ -607,7 +622,7 @@ wb_journal_key_valid_at(wb_journal *j, const wb_pubkey *key, uint64_t index,
 	wb_txn_abort(&t);
 	if (rc == WB_ENOTFOUND) {
 		return wb_reject_set(p, WB_REJECT_UNKNOWN_SIGNER,
-				     "the key is not registered");
+		                     "the key is not registered");
 	}
 	return rc == WB_OK ? wb_reg_key_check(&kr, index, p) : rc;
 }
@@ -637,7 +652,7 @@ view_find_key(struct registry_view *rv, const wb_pubkey *key)
 
 static void
 view_apply(struct registry_view *rv, const wb_registry_change *c,
-	   uint64_t index)
+           uint64_t index)
 {
 	wb_stakeholder *s;
 
@@ -662,17 +677,17 @@ view_apply(struct registry_view *rv, const wb_registry_change *c,
 		snprintf(s->name, sizeof(s->name), "%s", c->name);
 		if (c->party_id != NULL) {
 			snprintf(s->party_id, sizeof(s->party_id), "%s",
-				 c->party_id);
+			         c->party_id);
 		}
 		for (size_t i = 0; i < c->n_roles; i++) {
 			s->roles |= 1u << c->roles[i];
 		}
-		for (size_t i = 0;
-		     i < c->n_namespaces && i < WB_MAX_NAMESPACES; i++) {
+		for (size_t i = 0; i < c->n_namespaces && i < WB_MAX_NAMESPACES;
+		     i++) {
 			s->namespaces[i].kind = c->namespaces[i].kind;
 			snprintf(s->namespaces[i].prefix,
-				 sizeof(s->namespaces[i].prefix), "%s",
-				 c->namespaces[i].prefix);
+			         sizeof(s->namespaces[i].prefix), "%s",
+			         c->namespaces[i].prefix);
 			s->n_namespaces = i + 1;
 		}
 		break;
@@ -722,7 +737,7 @@ view_entry(uint64_t index, const uint8_t *bytes, size_t len, void *arg)
 
 wb_err
 wb_journal_registry_at(wb_stakeholder **out, size_t *n_out, wb_journal *j,
-		       uint64_t index)
+                       uint64_t index)
 {
 	struct registry_view rv = { .until = index };
 	uint64_t *indexes = NULL;
@@ -770,8 +785,8 @@ wb_journal_registry_at(wb_stakeholder **out, size_t *n_out, wb_journal *j,
 	wb_cursor_close(c);
 	wb_txn_abort(&t);
 	for (size_t i = 0; rc == WB_OK && i < n; i++) {
-		rc = wb_journal_range(j, indexes[i], indexes[i] + 1,
-				      view_entry, &rv);
+		rc = wb_journal_range(j, indexes[i], indexes[i] + 1, view_entry,
+		                      &rv);
 	}
 	free(indexes);
 	if (rc != WB_OK) {

@@ -81,14 +81,14 @@ stamp_acts(const wb_stamp *s)
 		acts |= ACT_SELL;
 	}
 	if (s->kind == WB_KIND_AGGREGATION && s->has_action) {
-		acts |= s->action == WB_ACTION_ADD	  ? ACT_PACK
-			: s->action == WB_ACTION_DELETE ? ACT_UNPACK
-							: 0;
+		acts |= s->action == WB_ACTION_ADD      ? ACT_PACK
+		        : s->action == WB_ACTION_DELETE ? ACT_UNPACK
+		                                        : 0;
 	}
 	if (s->kind == WB_KIND_ASSOCIATION && s->has_action) {
-		acts |= s->action == WB_ACTION_ADD	  ? ACT_INSTALL
-			: s->action == WB_ACTION_DELETE ? ACT_REMOVE
-							: 0;
+		acts |= s->action == WB_ACTION_ADD      ? ACT_INSTALL
+		        : s->action == WB_ACTION_DELETE ? ACT_REMOVE
+		                                        : 0;
 	}
 	if (s->kind == WB_KIND_TRANSFORMATION) {
 		acts |= ACT_TRANSFORM | ACT_COMMISSION;
@@ -162,9 +162,10 @@ touch(wb_rule_ctx *ctx, wb_touched *buf, size_t cap, const char *id,
 		}
 	}
 	if (ctx->n_touched == cap) {
-		return wb_reject_set(p, WB_REJECT_TOO_MANY_IDS,
-				     "the stamp names more than %zu identifiers: split it into several stamps",
-				     cap);
+		return wb_reject_set(
+		        p, WB_REJECT_TOO_MANY_IDS,
+		        "the stamp names more than %zu identifiers: split it into several stamps",
+		        cap);
 	}
 	buf[ctx->n_touched].id = id;
 	buf[ctx->n_touched].twin = tid;
@@ -175,7 +176,7 @@ touch(wb_rule_ctx *ctx, wb_touched *buf, size_t cap, const char *id,
 
 static wb_err
 touch_list(wb_rule_ctx *ctx, wb_touched *buf, size_t cap, const char **ids,
-	   size_t n, unsigned use, const char *field, wb_problem *p)
+           size_t n, unsigned use, const char *field, wb_problem *p)
 {
 	wb_err rc;
 
@@ -190,14 +191,14 @@ touch_list(wb_rule_ctx *ctx, wb_touched *buf, size_t cap, const char **ids,
 
 static wb_err
 touch_quantities(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
-		 const wb_quantity *q, size_t n, unsigned use,
-		 const char *field, wb_problem *p)
+                 const wb_quantity *q, size_t n, unsigned use,
+                 const char *field, wb_problem *p)
 {
 	wb_err rc;
 
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = touch(ctx, buf, cap, q[i].epc_class, use, field,
-				p)) != WB_OK) {
+		                p)) != WB_OK) {
 			return rc;
 		}
 	}
@@ -208,8 +209,8 @@ static size_t
 count_ids(const wb_stamp *s)
 {
 	size_t n = s->n_epcs + s->n_quantities + (s->parent_id != NULL) +
-		   s->n_input_epcs + s->n_input_quantities +
-		   s->n_output_epcs + s->n_output_quantities;
+	           s->n_input_epcs + s->n_input_quantities + s->n_output_epcs +
+	           s->n_output_quantities;
 
 	if (s->recall != NULL) {
 		n += s->recall->n_targets;
@@ -230,14 +231,15 @@ check_attributes(const wb_attribute *a, size_t n, wb_problem *p)
 		const char *v = a[i].text != NULL ? a[i].text : a[i].json;
 
 		if (!short_text_ok(a[i].key, 256)) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "attribute %zu: the key must be 1 to 256 bytes of UTF-8 without control characters",
-					     i + 1);
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "attribute %zu: the key must be 1 to 256 bytes of UTF-8 without control characters",
+			        i + 1);
 		}
 		if (v == NULL) {
 			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "attribute %s has no value",
-					     a[i].key);
+			                     "attribute %s has no value",
+			                     a[i].key);
 		}
 	}
 	return WB_OK;
@@ -247,53 +249,59 @@ static wb_err
 check_kind_fields(const wb_stamp *s, wb_problem *p)
 {
 	bool needs_action = s->kind == WB_KIND_OBJECT ||
-			    s->kind == WB_KIND_AGGREGATION ||
-			    s->kind == WB_KIND_TRANSACTION ||
-			    s->kind == WB_KIND_ASSOCIATION;
+	                    s->kind == WB_KIND_AGGREGATION ||
+	                    s->kind == WB_KIND_TRANSACTION ||
+	                    s->kind == WB_KIND_ASSOCIATION;
 
 	if (needs_action && (!s->has_action || s->action < WB_ACTION_ADD ||
-			     s->action > WB_ACTION_DELETE)) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "a %s event needs an action: ADD, OBSERVE or DELETE",
-				     wb_kind_name(s->kind));
+	                     s->action > WB_ACTION_DELETE)) {
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "a %s event needs an action: ADD, OBSERVE or DELETE",
+		        wb_kind_name(s->kind));
 	}
 	if (!needs_action && s->has_action) {
 		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "a %s stamp carries no action: remove it",
-				     wb_kind_name(s->kind));
+		                     "a %s stamp carries no action: remove it",
+		                     wb_kind_name(s->kind));
 	}
 	if ((s->recall != NULL) != (s->kind == WB_KIND_RECALL) ||
 	    (s->lift != NULL) != (s->kind == WB_KIND_LIFT) ||
 	    (s->master_data != NULL) != (s->kind == WB_KIND_MASTER_DATA)) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "recall, lift and master-data details belong to stamps of that kind only (this one is %s)",
-				     wb_kind_name(s->kind));
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "recall, lift and master-data details belong to stamps of that kind only (this one is %s)",
+		        wb_kind_name(s->kind));
 	}
 	switch (s->kind) {
 	case WB_KIND_AGGREGATION:
 		if (s->parent_id == NULL && s->action != WB_ACTION_OBSERVE) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "an aggregation event with action ADD or DELETE needs a parent ID");
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "an aggregation event with action ADD or DELETE needs a parent ID");
 		}
 		break;
 	case WB_KIND_ASSOCIATION:
 		if (s->parent_id == NULL) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "an association event needs a parent ID (the asset)");
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "an association event needs a parent ID (the asset)");
 		}
 		break;
 	case WB_KIND_TRANSACTION:
 		if (s->n_biz_transactions == 0) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "a transaction event needs at least one business transaction");
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "a transaction event needs at least one business transaction");
 		}
 		break;
 	case WB_KIND_TRANSFORMATION:
-		if (s->n_input_epcs + s->n_input_quantities +
-			    s->n_output_epcs + s->n_output_quantities ==
+		if (s->n_input_epcs + s->n_input_quantities + s->n_output_epcs +
+		            s->n_output_quantities ==
 		    0) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "a transformation event needs inputs or outputs");
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "a transformation event needs inputs or outputs");
 		}
 		break;
 	case WB_KIND_RECALL:
@@ -302,29 +310,31 @@ check_kind_fields(const wb_stamp *s, wb_problem *p)
 		    (s->recall->has_severity &&
 		     (s->recall->severity < WB_RECALL_CLASS_UNSPECIFIED ||
 		      s->recall->severity > WB_RECALL_CLASS_III))) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "a recall needs at least one target, a reason (1 to 4096 bytes of text) and a severity of class I, II or III if any");
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "a recall needs at least one target, a reason (1 to 4096 bytes of text) and a severity of class I, II or III if any");
 		}
 		break;
 	case WB_KIND_LIFT:
 		if (s->lift->recall_index == 0) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "a lift must name the journal index of the recall it ends");
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "a lift must name the journal index of the recall it ends");
 		}
 		break;
 	case WB_KIND_MASTER_DATA:
 		if (!short_text_ok(s->master_data->vocabulary_type, 256)) {
-			return wb_reject_set(p, WB_REJECT_MALFORMED,
-					     "master data needs a vocabulary type (e.g. urn:epcglobal:epcis:vtype:BusinessLocation)");
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "master data needs a vocabulary type (e.g. urn:epcglobal:epcis:vtype:BusinessLocation)");
 		}
 		return check_attributes(s->master_data->attributes,
-					s->master_data->n_attributes, p);
+		                        s->master_data->n_attributes, p);
 	case WB_KIND_OBJECT:
 		break;
 	default:
 		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "unknown stamp kind %d",
-				     (int)s->kind);
+		                     "unknown stamp kind %d", (int)s->kind);
 	}
 	return WB_OK;
 }
@@ -342,7 +352,7 @@ check_places(const wb_stamp *s, wb_problem *p)
 			continue;
 		}
 		if ((rc = wb_id_parse(&tid, loc[i]->id, strlen(loc[i]->id),
-				      p)) != WB_OK) {
+		                      p)) != WB_OK) {
 			wb_problem_prefix(p, what[i]);
 			return rc;
 		}
@@ -352,7 +362,7 @@ check_places(const wb_stamp *s, wb_problem *p)
 
 wb_err
 wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
-		     wb_problem *p)
+                     wb_problem *p)
 {
 	const wb_stamp *s = ctx->stamp;
 	const wb_genesis *g = &ctx->j->genesis;
@@ -363,20 +373,23 @@ wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
 	ctx->n_touched = 0;
 	if (s->kind <= WB_KIND_UNSPECIFIED || s->kind >= WB_KIND_COUNT_) {
 		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "unknown stamp kind %d", (int)s->kind);
+		                     "unknown stamp kind %d", (int)s->kind);
 	}
 	if (!short_text_ok(s->event_id, WB_ID_MAX)) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "the event ID must be 1 to 256 bytes of UTF-8 without control characters");
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the event ID must be 1 to 256 bytes of UTF-8 without control characters");
 	}
 	if (!tz_offset_valid(s->event_tz_offset)) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "event time-zone offset \"%s\" must look like +02:00 or -05:30",
-				     s->event_tz_offset);
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "event time-zone offset \"%s\" must look like +02:00 or -05:30",
+		        s->event_tz_offset);
 	}
 	if (s->event_time.nanos >= 1000000000u) {
-		return wb_reject_set(p, WB_REJECT_MALFORMED,
-				     "event time nanoseconds must be below 1000000000");
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "event time nanoseconds must be below 1000000000");
 	}
 	if ((rc = check_kind_fields(s, p)) != WB_OK) {
 		return rc;
@@ -385,57 +398,58 @@ wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
 		n_attr += s->master_data->n_attributes;
 	}
 	if (n_attr > g->max_attributes) {
-		return wb_reject_set(p, WB_REJECT_TOO_MANY_ATTRIBUTES,
-				     "%zu attributes: this ledger allows %u per stamp",
-				     n_attr, g->max_attributes);
+		return wb_reject_set(
+		        p, WB_REJECT_TOO_MANY_ATTRIBUTES,
+		        "%zu attributes: this ledger allows %u per stamp",
+		        n_attr, g->max_attributes);
 	}
 	if ((rc = check_attributes(s->attributes, s->n_attributes, p)) !=
 	    WB_OK) {
 		return rc;
 	}
 	if (count_ids(s) > g->max_ids) {
-		return wb_reject_set(p, WB_REJECT_TOO_MANY_IDS,
-				     "%zu identifiers: this ledger allows %u per stamp",
-				     count_ids(s), g->max_ids);
+		return wb_reject_set(
+		        p, WB_REJECT_TOO_MANY_IDS,
+		        "%zu identifiers: this ledger allows %u per stamp",
+		        count_ids(s), g->max_ids);
 	}
 	if ((rc = touch_list(ctx, buf, cap, s->epcs, s->n_epcs, WB_USE_EPC,
-			     "epc", p)) != WB_OK ||
+	                     "epc", p)) != WB_OK ||
 	    (rc = touch_quantities(ctx, buf, cap, s->quantities,
-				   s->n_quantities, WB_USE_QUANTITY,
-				   "quantity class", p)) != WB_OK ||
+	                           s->n_quantities, WB_USE_QUANTITY,
+	                           "quantity class", p)) != WB_OK ||
 	    (s->parent_id != NULL &&
 	     (rc = touch(ctx, buf, cap, s->parent_id, WB_USE_PARENT,
-			 "parent ID", p)) != WB_OK) ||
+	                 "parent ID", p)) != WB_OK) ||
 	    (rc = touch_list(ctx, buf, cap, s->input_epcs, s->n_input_epcs,
-			     WB_USE_INPUT, "input", p)) != WB_OK ||
+	                     WB_USE_INPUT, "input", p)) != WB_OK ||
 	    (rc = touch_quantities(ctx, buf, cap, s->input_quantities,
-				   s->n_input_quantities, WB_USE_INPUT,
-				   "input quantity class", p)) != WB_OK ||
+	                           s->n_input_quantities, WB_USE_INPUT,
+	                           "input quantity class", p)) != WB_OK ||
 	    (rc = touch_list(ctx, buf, cap, s->output_epcs, s->n_output_epcs,
-			     WB_USE_OUTPUT, "output", p)) != WB_OK ||
+	                     WB_USE_OUTPUT, "output", p)) != WB_OK ||
 	    (rc = touch_quantities(ctx, buf, cap, s->output_quantities,
-				   s->n_output_quantities, WB_USE_OUTPUT,
-				   "output quantity class", p)) != WB_OK) {
+	                           s->n_output_quantities, WB_USE_OUTPUT,
+	                           "output quantity class", p)) != WB_OK) {
 		return rc;
 	}
 	if (s->recall != NULL &&
 	    (rc = touch_list(ctx, buf, cap, s->recall->targets,
-			     s->recall->n_targets, WB_USE_RECALL,
-			     "recall target", p)) != WB_OK) {
+	                     s->recall->n_targets, WB_USE_RECALL,
+	                     "recall target", p)) != WB_OK) {
 		return rc;
 	}
-	if (s->lift != NULL &&
-	    (rc = touch_list(ctx, buf, cap, s->lift->targets,
-			     s->lift->n_targets, WB_USE_LIFT, "lift target",
-			     p)) != WB_OK) {
+	if (s->lift != NULL && (rc = touch_list(ctx, buf, cap, s->lift->targets,
+	                                        s->lift->n_targets, WB_USE_LIFT,
+	                                        "lift target", p)) != WB_OK) {
 		return rc;
 	}
 	if (s->master_data != NULL) {
 		wb_twin_id tid;
 
 		if ((rc = wb_id_parse(&tid, s->master_data->element_id,
-				      strlen(s->master_data->element_id),
-				      p)) != WB_OK) {
+		                      strlen(s->master_data->element_id), p)) !=
+		    WB_OK) {
 			return rc;
 		}
 	}
@@ -501,7 +515,7 @@ is_party(uint64_t signer_party_owner, const wb_stakeholder *signer)
 /* Whether the signer may do `acts` to a twin in state st. */
 static wb_err
 custody_allows(wb_rule_ctx *ctx, const wb_twin_state *st, bool known,
-	       unsigned acts, bool *ok)
+               unsigned acts, bool *ok)
 {
 	const wb_stakeholder *me = ctx->signer;
 	uint64_t holder = 0;
@@ -520,8 +534,8 @@ custody_allows(wb_rule_ctx *ctx, const wb_twin_state *st, bool known,
 			 * shipment named none. */
 			*ok = st->destination[0] == '\0' ||
 			      is_party(wb_reg_party_owner(ctx->t,
-							  st->destination),
-				       me);
+			                                  st->destination),
+			               me);
 		} else {
 			*ok = holder == 0 || holder == me->id;
 		}
@@ -545,13 +559,13 @@ custody_acts_for(unsigned acts, unsigned uses, const wb_stamp *s)
 
 	if ((uses & WHOLE_USES) &&
 	    (acts & (ACT_SHIP | ACT_RECEIVE | ACT_SELL | ACT_DECOMMISSION))) {
-		out |= acts & (ACT_SHIP | ACT_RECEIVE | ACT_SELL |
-			       ACT_DECOMMISSION);
+		out |= acts &
+		       (ACT_SHIP | ACT_RECEIVE | ACT_SELL | ACT_DECOMMISSION);
 	}
 	if ((uses & CHILD_USES) &&
 	    (acts & (ACT_PACK | ACT_UNPACK | ACT_INSTALL | ACT_REMOVE))) {
-		out |= acts & (ACT_PACK | ACT_UNPACK | ACT_INSTALL |
-			       ACT_REMOVE);
+		out |= acts &
+		       (ACT_PACK | ACT_UNPACK | ACT_INSTALL | ACT_REMOVE);
 	}
 	if ((uses & WB_USE_INPUT) && (acts & ACT_TRANSFORM)) {
 		out |= ACT_TRANSFORM;
@@ -562,13 +576,13 @@ custody_acts_for(unsigned acts, unsigned uses, const wb_stamp *s)
 
 static wb_err
 check_custody(wb_rule_ctx *ctx, const wb_twin_state *st, const bool *known,
-	      unsigned acts, bool *gap)
+              unsigned acts, bool *gap)
 {
 	wb_err rc;
 
 	for (size_t i = 0; i < ctx->n_touched; i++) {
 		unsigned mine = custody_acts_for(acts, ctx->touched[i].roles,
-						 ctx->stamp);
+		                                 ctx->stamp);
 		bool ok;
 
 		if (mine == 0) {
@@ -598,10 +612,10 @@ check_namespaces(wb_rule_ctx *ctx, unsigned acts, wb_problem *p)
 
 			if ((tw->roles & uses) &&
 			    !wb_reg_owns(ctx->signer, tw->id, tw->twin.key)) {
-				return wb_reject_set(p,
-						     WB_REJECT_OUTSIDE_NAMESPACE,
-						     "%s is outside the namespaces of %s: only the owner of its company prefix or literal prefix may commission it",
-						     tw->id, ctx->signer->name);
+				return wb_reject_set(
+				        p, WB_REJECT_OUTSIDE_NAMESPACE,
+				        "%s is outside the namespaces of %s: only the owner of its company prefix or literal prefix may commission it",
+				        tw->id, ctx->signer->name);
 			}
 		}
 	}
@@ -610,9 +624,10 @@ check_namespaces(wb_rule_ctx *ctx, unsigned acts, wb_problem *p)
 
 		if (wb_id_parse(&tid, id, strlen(id), NULL) == WB_OK &&
 		    !wb_reg_owns(ctx->signer, id, tid.key)) {
-			return wb_reject_set(p, WB_REJECT_OUTSIDE_NAMESPACE,
-					     "master data for %s: only the owner of its namespace may describe it",
-					     id);
+			return wb_reject_set(
+			        p, WB_REJECT_OUTSIDE_NAMESPACE,
+			        "master data for %s: only the owner of its namespace may describe it",
+			        id);
 		}
 	}
 	return WB_OK;
@@ -620,22 +635,23 @@ check_namespaces(wb_rule_ctx *ctx, unsigned acts, wb_problem *p)
 
 static wb_err
 check_decommissioned(wb_rule_ctx *ctx, const wb_twin_state *st,
-		     const bool *known, wb_problem *p)
+                     const bool *known, wb_problem *p)
 {
 	const wb_stamp *s = ctx->stamp;
 
 	/* What may still be said of a twin that has ended. */
 	if (s->kind == WB_KIND_RECALL || s->kind == WB_KIND_LIFT ||
-	    s->error_declaration != NULL || word_is(s->biz_step, "inspecting")) {
+	    s->error_declaration != NULL ||
+	    word_is(s->biz_step, "inspecting")) {
 		return WB_OK;
 	}
 	for (size_t i = 0; i < ctx->n_touched; i++) {
 		if (known[i] && st[i].decommissioned_at != 0) {
-			return wb_reject_set(p, WB_REJECT_DECOMMISSIONED,
-					     "%s was decommissioned at index %llu: only recalls, lifts, inspections and error declarations may follow",
-					     ctx->touched[i].id,
-					     (unsigned long long)st[i]
-						     .decommissioned_at);
+			return wb_reject_set(
+			        p, WB_REJECT_DECOMMISSIONED,
+			        "%s was decommissioned at index %llu: only recalls, lifts, inspections and error declarations may follow",
+			        ctx->touched[i].id,
+			        (unsigned long long)st[i].decommissioned_at);
 		}
 	}
 	return WB_OK;
@@ -644,7 +660,7 @@ check_decommissioned(wb_rule_ctx *ctx, const wb_twin_state *st,
 /* Whether `needle` is `start` or one of the containers (or hosts) above it. */
 static wb_err
 chain_contains(wb_txn *t, const char *start, const char *needle, bool host,
-	       bool *found, bool *too_deep)
+               bool *found, bool *too_deep)
 {
 	wb_twin_state *cur = malloc(sizeof(*cur));
 	char key[WB_KEY_MAX + 1];
@@ -692,9 +708,10 @@ check_cycles(wb_rule_ctx *ctx, unsigned acts, wb_problem *p)
 			unsigned r = ctx->touched[i].roles;
 
 			if ((r & WB_USE_INPUT) && (r & WB_USE_OUTPUT)) {
-				return wb_reject_set(p, WB_REJECT_CYCLE,
-						     "%s is both an input and an output of the transformation",
-						     ctx->touched[i].id);
+				return wb_reject_set(
+				        p, WB_REJECT_CYCLE,
+				        "%s is both an input and an output of the transformation",
+				        ctx->touched[i].id);
 			}
 		}
 	}
@@ -718,24 +735,26 @@ check_cycles(wb_rule_ctx *ctx, unsigned acts, wb_problem *p)
 		}
 		if (child == parent) {
 			return wb_reject_set(p, WB_REJECT_CYCLE,
-					     "%s cannot contain itself",
-					     child->id);
+			                     "%s cannot contain itself",
+			                     child->id);
 		}
 		if ((rc = chain_contains(ctx->t, parent->twin.key,
-					 child->twin.key, host, &found,
-					 &too_deep)) != WB_OK) {
+		                         child->twin.key, host, &found,
+		                         &too_deep)) != WB_OK) {
 			return rc;
 		}
 		if (found) {
-			return wb_reject_set(p, WB_REJECT_CYCLE,
-					     "%s already holds %s (directly or through nested %s): packing it inside would make it contain itself",
-					     child->id, parent->id,
-					     host ? "assets" : "containers");
+			return wb_reject_set(
+			        p, WB_REJECT_CYCLE,
+			        "%s already holds %s (directly or through nested %s): packing it inside would make it contain itself",
+			        child->id, parent->id,
+			        host ? "assets" : "containers");
 		}
 		if (too_deep) {
-			return wb_reject_set(p, WB_REJECT_CYCLE,
-					     "%s is nested more than %d levels deep",
-					     parent->id, MAX_NESTING);
+			return wb_reject_set(
+			        p, WB_REJECT_CYCLE,
+			        "%s is nested more than %d levels deep",
+			        parent->id, MAX_NESTING);
 		}
 	}
 	return WB_OK;
@@ -744,7 +763,7 @@ check_cycles(wb_rule_ctx *ctx, unsigned acts, wb_problem *p)
 /* The recall record: issuer, then its targets' canonical keys. */
 static wb_err
 load_recall(wb_txn *t, uint64_t index, uint64_t *issuer, wb_buf *keys,
-	    size_t *n_keys)
+            size_t *n_keys)
 {
 	uint8_t k[8];
 	wb_reader r;
@@ -780,7 +799,7 @@ recall_has_target(const wb_buf *keys, size_t n, const char *key)
 
 static wb_err
 check_recall(wb_rule_ctx *ctx, const wb_twin_state *st, const bool *known,
-	     wb_problem *p)
+             wb_problem *p)
 {
 	const wb_stakeholder *me = ctx->signer;
 	wb_err rc;
@@ -798,14 +817,15 @@ check_recall(wb_rule_ctx *ctx, const wb_twin_state *st, const bool *known,
 		if (known[i] && st[i].commissioner != 0) {
 			owner = st[i].commissioner;
 		} else if ((rc = wb_reg_namespace_owner(ctx->t, tw->id,
-							tw->twin.key,
-							&owner)) != WB_OK) {
+		                                        tw->twin.key,
+		                                        &owner)) != WB_OK) {
 			return rc;
 		}
 		if (owner != me->id) {
-			return wb_reject_set(p, WB_REJECT_NO_RECALL_AUTHORITY,
-					     "%s may not recall %s: only its commissioner (or the owner of its namespace, if never commissioned) or a regulator may",
-					     me->name, tw->id);
+			return wb_reject_set(
+			        p, WB_REJECT_NO_RECALL_AUTHORITY,
+			        "%s may not recall %s: only its commissioner (or the owner of its namespace, if never commissioned) or a regulator may",
+			        me->name, tw->id);
 		}
 	}
 	return WB_OK;
@@ -822,9 +842,10 @@ check_lift(wb_rule_ctx *ctx, wb_problem *p)
 
 	rc = load_recall(ctx->t, l->recall_index, &issuer, &keys, &n_keys);
 	if (rc == WB_ENOTFOUND) {
-		rc = wb_reject_set(p, WB_REJECT_UNKNOWN_RECALL,
-				   "entry %llu is not a recall: name the journal index of the recall to lift",
-				   (unsigned long long)l->recall_index);
+		rc = wb_reject_set(
+		        p, WB_REJECT_UNKNOWN_RECALL,
+		        "entry %llu is not a recall: name the journal index of the recall to lift",
+		        (unsigned long long)l->recall_index);
 		goto out;
 	}
 	if (rc != WB_OK) {
@@ -832,10 +853,10 @@ check_lift(wb_rule_ctx *ctx, wb_problem *p)
 	}
 	if (issuer != ctx->signer->id &&
 	    !wb_stakeholder_has_role(ctx->signer, WB_ROLE_REGULATOR)) {
-		rc = wb_reject_set(p, WB_REJECT_NO_LIFT_AUTHORITY,
-				   "%s may not lift recall %llu: only its issuer or a regulator may",
-				   ctx->signer->name,
-				   (unsigned long long)l->recall_index);
+		rc = wb_reject_set(
+		        p, WB_REJECT_NO_LIFT_AUTHORITY,
+		        "%s may not lift recall %llu: only its issuer or a regulator may",
+		        ctx->signer->name, (unsigned long long)l->recall_index);
 		goto out;
 	}
 	for (size_t i = 0; i < ctx->n_touched; i++) {
@@ -843,10 +864,10 @@ check_lift(wb_rule_ctx *ctx, wb_problem *p)
 
 		if ((tw->roles & WB_USE_LIFT) &&
 		    !recall_has_target(&keys, n_keys, tw->twin.key)) {
-			rc = wb_reject_set(p, WB_REJECT_UNKNOWN_RECALL,
-					   "%s is not a target of recall %llu: a lift names targets of its recall only",
-					   tw->id,
-					   (unsigned long long)l->recall_index);
+			rc = wb_reject_set(
+			        p, WB_REJECT_UNKNOWN_RECALL,
+			        "%s is not a target of recall %llu: a lift names targets of its recall only",
+			        tw->id, (unsigned long long)l->recall_index);
 			goto out;
 		}
 	}
@@ -857,7 +878,7 @@ out:
 
 static wb_err
 check_state(wb_rule_ctx *ctx, wb_twin_state *st, bool *known, bool *gap,
-	    wb_problem *p)
+            wb_problem *p)
 {
 	const wb_stamp *s = ctx->stamp;
 	unsigned acts = stamp_acts(s);
@@ -885,10 +906,10 @@ check_state(wb_rule_ctx *ctx, wb_twin_state *st, bool *known, bool *gap,
 			continue;
 		}
 		if (ctx->j->genesis.custody == WB_CUSTODY_STRICT) {
-			return wb_reject_set(p, WB_REJECT_NOT_CUSTODIAN,
-					     "%s is not the custodian of %s, and this ledger's custody policy is strict: the custodian must sign this act (or receive it first)",
-					     ctx->signer->name,
-					     ctx->touched[i].id);
+			return wb_reject_set(
+			        p, WB_REJECT_NOT_CUSTODIAN,
+			        "%s is not the custodian of %s, and this ledger's custody policy is strict: the custodian must sign this act (or receive it first)",
+			        ctx->signer->name, ctx->touched[i].id);
 		}
 		ctx->custody_gap = true;
 	}
@@ -956,8 +977,8 @@ destination_party(const wb_stamp *s)
 }
 
 static void
-apply_custody(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts,
-	      unsigned uses, const wb_order *now)
+apply_custody(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts, unsigned uses,
+              const wb_order *now)
 {
 	const wb_stamp *s = ctx->stamp;
 	uint64_t me = ctx->signer->id;
@@ -982,7 +1003,7 @@ apply_custody(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts,
 	if (acts & ACT_SHIP) {
 		st->in_transit = true;
 		snprintf(st->destination, sizeof(st->destination), "%s",
-			 destination_party(s));
+		         destination_party(s));
 		st->custody_at = *now;
 	}
 	if (acts & ACT_RECEIVE) {
@@ -994,8 +1015,8 @@ apply_custody(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts,
 }
 
 static wb_err
-apply_nesting(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts,
-	      unsigned uses, const char *parent_key, const wb_order *now)
+apply_nesting(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts, unsigned uses,
+              const char *parent_key, const wb_order *now)
 {
 	uint64_t holder;
 	wb_err rc;
@@ -1014,7 +1035,7 @@ apply_nesting(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts,
 	    wb_order_after(now, &st->container_at)) {
 		if (acts & ACT_PACK) {
 			snprintf(st->container, sizeof(st->container), "%s",
-				 parent_key);
+			         parent_key);
 		} else if (strcmp(st->container, parent_key) == 0) {
 			/* Out of the case, the item stays with whoever
 			 * held the case. */
@@ -1061,8 +1082,8 @@ store_recall(wb_rule_ctx *ctx)
 	}
 	wb_be64_put(k, ctx->index);
 	rc = b.failed ? WB_ENOMEM
-		      : wb_db_put(ctx->t, WB_DB_RECALLS, k, 8, b.data, b.len,
-				  WB_PUT_APPEND);
+	              : wb_db_put(ctx->t, WB_DB_RECALLS, k, 8, b.data, b.len,
+	                          WB_PUT_APPEND);
 	wb_buf_fini(&b);
 	return rc;
 }
@@ -1073,7 +1094,7 @@ wb_rules_apply(wb_rule_ctx *ctx)
 	const wb_stamp *s = ctx->stamp;
 	unsigned acts = stamp_acts(s);
 	wb_order now = { s->event_time.seconds, s->event_time.nanos,
-			 ctx->index };
+		         ctx->index };
 	const char *parent_key = NULL;
 	struct twin_scratch sc;
 	wb_err rc;
@@ -1092,8 +1113,7 @@ wb_rules_apply(wb_rule_ctx *ctx)
 	/* Judge custody against the state before this stamp (again: the
 	 * checks wrote nothing), then move every twin on. */
 	if ((rc = load_states(ctx, sc.st, sc.known)) != WB_OK ||
-	    (rc = check_custody(ctx, sc.st, sc.known, acts, sc.gap)) !=
-		    WB_OK) {
+	    (rc = check_custody(ctx, sc.st, sc.known, acts, sc.gap)) != WB_OK) {
 		goto out;
 	}
 	for (size_t i = 0; i < ctx->n_touched; i++) {
@@ -1108,7 +1128,7 @@ wb_rules_apply(wb_rule_ctx *ctx)
 		}
 		apply_custody(ctx, st, acts, uses, &now);
 		if ((rc = apply_nesting(ctx, st, acts, uses, parent_key,
-					&now)) != WB_OK) {
+		                        &now)) != WB_OK) {
 			goto out;
 		}
 		if (sc.gap[i]) {

@@ -89,8 +89,8 @@ wb_cbv_word(const char *value)
  * held by whoever asks for the rotation. */
 static void
 possession_message(uint8_t msg[WB_HASH_LEN + 2 * WB_PUBKEY_LEN],
-		   const uint8_t ledger_id[WB_HASH_LEN],
-		   const wb_pubkey *old_key, const wb_pubkey *new_key)
+                   const uint8_t ledger_id[WB_HASH_LEN],
+                   const wb_pubkey *old_key, const wb_pubkey *new_key)
 {
 	memcpy(msg, ledger_id, WB_HASH_LEN);
 	memcpy(msg + WB_HASH_LEN, old_key->b, WB_PUBKEY_LEN);
@@ -99,24 +99,23 @@ possession_message(uint8_t msg[WB_HASH_LEN + 2 * WB_PUBKEY_LEN],
 
 wb_err
 wb_possession_sign(uint8_t sig_out[WB_SIG_LEN], const wb_signer *new_key,
-		   const uint8_t ledger_id[WB_HASH_LEN],
-		   const wb_pubkey *old_key)
+                   const uint8_t ledger_id[WB_HASH_LEN],
+                   const wb_pubkey *old_key)
 {
 	uint8_t msg[WB_HASH_LEN + 2 * WB_PUBKEY_LEN];
 
 	possession_message(msg, ledger_id, old_key, wb_signer_pubkey(new_key));
 	return wb_sig_sign(sig_out, new_key, WB_SIG_POSSESSION, msg,
-			   sizeof(msg));
+	                   sizeof(msg));
 }
 
 wb_err
 wb_possession_verify(const uint8_t sig[WB_SIG_LEN], const wb_pubkey *new_key,
-		     const uint8_t ledger_id[WB_HASH_LEN],
-		     const wb_pubkey *old_key)
+                     const uint8_t ledger_id[WB_HASH_LEN],
+                     const wb_pubkey *old_key)
 {
 	uint8_t msg[WB_HASH_LEN + 2 * WB_PUBKEY_LEN];
 
 	possession_message(msg, ledger_id, old_key, new_key);
-	return wb_sig_verify(new_key, WB_SIG_POSSESSION, msg, sizeof(msg),
-			     sig);
+	return wb_sig_verify(new_key, WB_SIG_POSSESSION, msg, sizeof(msg), sig);
 }

@@ -111,7 +111,7 @@ wb_twin_new(wb_txn *t, wb_twin_state *st)
 	wb_err rc;
 
 	rc = wb_db_get(t, WB_DB_META, META_NEXT_TWIN, strlen(META_NEXT_TWIN),
-		       &v);
+	               &v);
 	if (rc == WB_OK && v.len == 8) {
 		next = wb_be64_get(v.data);
 	} else if (rc != WB_ENOTFOUND && rc != WB_OK) {
@@ -121,7 +121,7 @@ wb_twin_new(wb_txn *t, wb_twin_state *st)
 	st->twin_no = next;
 	wb_be64_put(buf, next + 1);
 	return wb_db_put(t, WB_DB_META, META_NEXT_TWIN, strlen(META_NEXT_TWIN),
-			 buf, 8, 0);
+	                 buf, 8, 0);
 }
 
 wb_err

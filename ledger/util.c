@@ -136,7 +136,7 @@ void
 wb_buf_put_u32(wb_buf *b, uint32_t v)
 {
 	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 8), (uint8_t)v };
+		         (uint8_t)(v >> 8), (uint8_t)v };
 
 	wb_buf_put(b, x, 4);
 }

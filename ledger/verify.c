@@ -38,9 +38,8 @@ struct verifier {
 	void *arg;
 };
 
-static void
-fail(struct verifier *v, uint64_t index, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void fail(struct verifier *v, uint64_t index, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 static void
 fail(struct verifier *v, uint64_t index, const char *fmt, ...)
@@ -153,8 +152,8 @@ replay_chunk(struct verifier *v)
 		subs[i].record_time_us = e->record_time_us;
 	}
 	check_signatures(subs, v->n);
-	if ((rc = wb_journal_append(v->scratch, subs, v->n, res, &ao,
-				    &size)) != WB_OK) {
+	if ((rc = wb_journal_append(v->scratch, subs, v->n, res, &ao, &size)) !=
+	    WB_OK) {
 		goto out;
 	}
 	for (size_t i = 0; i < v->n && v->r->ok; i++) {
@@ -220,8 +219,7 @@ take_entry(uint64_t key, const uint8_t *bytes, size_t len, void *arg)
 	if (h->e->index != key) {
 		fail(v, key,
 		     "entry stored at %llu says it is entry %llu: entries were moved or swapped",
-		     (unsigned long long)key,
-		     (unsigned long long)h->e->index);
+		     (unsigned long long)key, (unsigned long long)h->e->index);
 	} else if (h->e->type == WB_ENTRY_GENESIS) {
 		fail(v, key, "entry %llu is a second genesis",
 		     (unsigned long long)key);
@@ -291,7 +289,7 @@ walk_entries(struct verifier *v)
 
 static wb_err
 check_one_checkpoint(struct verifier *v, uint64_t size, const char *note,
-		     size_t len)
+                     size_t len)
 {
 	wb_checkpoint cp;
 	wb_hash root;
@@ -299,7 +297,7 @@ check_one_checkpoint(struct verifier *v, uint64_t size, const char *note,
 
 	v->r->checkpoints++;
 	if (wb_checkpoint_verify(&cp, note, len, v->j->origin,
-				 &v->j->genesis.log_key) != WB_OK) {
+	                         &v->j->genesis.log_key) != WB_OK) {
 		fail(v, size ? size - 1 : 0,
 		     "the checkpoint of tree size %llu is not validly signed by the log key for origin %s",
 		     (unsigned long long)size, v->j->origin);
@@ -348,8 +346,8 @@ check_checkpoints(struct verifier *v)
 			rc = WB_ECORRUPT;
 			break;
 		}
-		if ((rc = check_one_checkpoint(v, wb_be64_get(k.data),
-					       val.data, val.len)) != WB_OK ||
+		if ((rc = check_one_checkpoint(v, wb_be64_get(k.data), val.data,
+		                               val.len)) != WB_OK ||
 		    !v->r->ok) {
 			break;
 		}
@@ -378,7 +376,7 @@ flag_revoked(uint64_t index, const uint8_t *bytes, size_t len, void *arg)
 	}
 	if (e->type == WB_ENTRY_STAMP &&
 	    wb_journal_key_valid_at(v->scratch, &e->signer, index, &p) ==
-		    WB_EREJECTED &&
+	            WB_EREJECTED &&
 	    p.reason == WB_REJECT_KEY_REVOKED) {
 		if (v->r->flagged++ == 0) {
 			v->r->first_flagged = index;
@@ -398,9 +396,8 @@ remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 }
 
 wb_err
-wb_verify_journal(wb_verify_report *out, wb_journal *j,
-		  const char *scratch_dir, wb_verify_progress_fn progress,
-		  void *arg)
+wb_verify_journal(wb_verify_report *out, wb_journal *j, const char *scratch_dir,
+                  wb_verify_progress_fn progress, void *arg)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
 	const char *base = scratch_dir;
@@ -429,8 +426,8 @@ wb_verify_journal(wb_verify_report *out, wb_journal *j,
 	}
 	if ((rc = wb_journal_size(&v->total, j)) != WB_OK ||
 	    (rc = wb_journal_entry(&genesis, &glen, j, 0)) != WB_OK ||
-	    (rc = wb_journal_replica_create(&v->scratch, dir, genesis,
-					    glen)) != WB_OK) {
+	    (rc = wb_journal_replica_create(&v->scratch, dir, genesis, glen)) !=
+	            WB_OK) {
 		goto out;
 	}
 	out->entries = 1;

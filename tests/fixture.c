@@ -66,7 +66,7 @@ fx_registry(fx_ledger *fx, wb_registry_change *c, wb_result *res)
 	memcpy(c->ledger_id, wb_journal_ledger_id(fx->j), WB_HASH_LEN);
 	if (c->change_id == NULL) {
 		snprintf(change_id, sizeof(change_id), "change-%u",
-			 ++fx->change_seq);
+		         ++fx->change_seq);
 		c->change_id = change_id;
 	}
 	assert_int_equal(wb_registry_change_encode(&body, &len, c), WB_OK);
@@ -74,9 +74,9 @@ fx_registry(fx_ledger *fx, wb_registry_change *c, wb_result *res)
 	sub.body = body;
 	sub.body_len = len;
 	sub.signer = *wb_signer_pubkey(fx->admin);
-	assert_int_equal(wb_sig_sign(sub.signature, fx->admin,
-				     WB_SIG_REGISTRY, body, len),
-			 WB_OK);
+	assert_int_equal(wb_sig_sign(sub.signature, fx->admin, WB_SIG_REGISTRY,
+	                             body, len),
+	                 WB_OK);
 	rc = wb_journal_append(fx->j, &sub, 1, res, NULL, NULL);
 	if (c->change_id == change_id) {
 		c->change_id = NULL;
@@ -87,8 +87,8 @@ fx_registry(fx_ledger *fx, wb_registry_change *c, wb_result *res)
 
 wb_signer *
 fx_register(fx_ledger *fx, const char *name, uint8_t seed, unsigned roles,
-	    const char *gs1_prefix, const char *literal_prefix,
-	    uint64_t *id_out)
+            const char *gs1_prefix, const char *literal_prefix,
+            uint64_t *id_out)
 {
 	wb_registry_change c = { 0 };
 	wb_namespace ns[2];
@@ -125,7 +125,7 @@ fx_register(fx_ledger *fx, const char *name, uint8_t seed, unsigned roles,
 
 void
 fx_stamp_init(wb_stamp *s, const fx_ledger *fx, wb_kind kind,
-	      const char *event_id)
+              const char *event_id)
 {
 	memset(s, 0, sizeof(*s));
 	memcpy(s->ledger_id, wb_journal_ledger_id(fx->j), WB_HASH_LEN);
@@ -148,13 +148,13 @@ fx_submission(wb_submission *sub, const wb_signer *signer, const wb_stamp *s)
 	sub->body_len = len;
 	sub->signer = *wb_signer_pubkey(signer);
 	assert_int_equal(
-		wb_sig_sign(sub->signature, signer, WB_SIG_STAMP, body, len),
-		WB_OK);
+	        wb_sig_sign(sub->signature, signer, WB_SIG_STAMP, body, len),
+	        WB_OK);
 }
 
 wb_err
 fx_submit(fx_ledger *fx, const wb_signer *signer, const wb_stamp *s,
-	  wb_result *res)
+          wb_result *res)
 {
 	wb_submission sub;
 	wb_err rc;
@@ -179,8 +179,8 @@ fx_assert_refused(wb_err rc, const wb_result *res, wb_reject reason)
 {
 	if (rc != WB_EREJECTED || res->problem.reason != reason) {
 		fail_msg("expected refusal %s, got rc %d reason %s (%s)",
-			 wb_reject_name(reason), (int)rc,
-			 wb_reject_name(res->problem.reason), res->problem.msg);
+		         wb_reject_name(reason), (int)rc,
+		         wb_reject_name(res->problem.reason), res->problem.msg);
 	}
 	/* Every refusal says what to fix. */
 	assert_true(strlen(res->problem.msg) > 10);

@@ -39,23 +39,23 @@ void fx_close(fx_ledger *fx);
  * stakeholder ID through id_out (may be NULL).
  */
 wb_signer *fx_register(fx_ledger *fx, const char *name, uint8_t seed,
-		       unsigned roles, const char *gs1_prefix,
-		       const char *literal_prefix, uint64_t *id_out);
+                       unsigned roles, const char *gs1_prefix,
+                       const char *literal_prefix, uint64_t *id_out);
 
 /** Signs a registry change with the admin key and appends it alone. */
 wb_err fx_registry(fx_ledger *fx, wb_registry_change *c, wb_result *res);
 
 /** Starts a stamp: this ledger's ID, event ID, kind, FX_EVENT_TIME, +00:00. */
 void fx_stamp_init(wb_stamp *s, const fx_ledger *fx, wb_kind kind,
-		   const char *event_id);
+                   const char *event_id);
 
 /** Encodes, signs (context stamp) and appends one stamp alone. */
 wb_err fx_submit(fx_ledger *fx, const wb_signer *signer, const wb_stamp *s,
-		 wb_result *res);
+                 wb_result *res);
 
 /** Builds a submission for a stamp (body malloc'd: free sub->body). */
 void fx_submission(wb_submission *sub, const wb_signer *signer,
-		   const wb_stamp *s);
+                   const wb_stamp *s);
 
 /** The tree size. */
 uint64_t fx_size(fx_ledger *fx);

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <time.h>
 
-#define ACME_ITEM "urn:epc:id:sgtin:0614141.107346.2017"
+#define ACME_ITEM    "urn:epc:id:sgtin:0614141.107346.2017"
 #define ACME_ITEM_DL "https://id.gs1.org/01/10614141073464/21/2017"
-#define ACME_ITEM2 "urn:epc:id:sgtin:0614141.107346.2018"
-#define ACME_LOT "urn:epc:class:lgtin:0614141.107346.LOT1"
-#define ACME_CASE "urn:epc:id:sscc:0614141.1234567890"
-#define ACME_PALLET "urn:epc:id:sscc:0614141.1234567891"
-#define SHOP_PARTY "urn:epc:id:pgln:0012345.00001"
+#define ACME_ITEM2   "urn:epc:id:sgtin:0614141.107346.2018"
+#define ACME_LOT     "urn:epc:class:lgtin:0614141.107346.LOT1"
+#define ACME_CASE    "urn:epc:id:sscc:0614141.1234567890"
+#define ACME_PALLET  "urn:epc:id:sscc:0614141.1234567891"
+#define SHOP_PARTY   "urn:epc:id:pgln:0012345.00001"
 
 struct world {
 	fx_ledger fx;
@@ -40,7 +40,7 @@ world_new(wb_custody custody)
 	assert_non_null(w);
 	fx_open(&w->fx, custody);
 	w->acme = fx_register(&w->fx, "Acme", 10, FX_ROLE(WB_ROLE_BRAND_OWNER),
-			      "0614141", NULL, &w->acme_id);
+	                      "0614141", NULL, &w->acme_id);
 	w->shop = test_signer("Shop", 11);
 	c.op = WB_REG_REGISTER;
 	c.key = *wb_signer_pubkey(w->shop);
@@ -53,9 +53,9 @@ world_new(wb_custody custody)
 	assert_int_equal(fx_registry(&w->fx, &c, &res), WB_OK);
 	w->shop_id = res.index;
 	w->fda = fx_register(&w->fx, "FDA", 12, FX_ROLE(WB_ROLE_REGULATOR),
-			     NULL, NULL, NULL);
+	                     NULL, NULL, NULL);
 	w->recycler = fx_register(&w->fx, "Recycler", 13,
-				  FX_ROLE(WB_ROLE_RECYCLER), NULL, NULL, NULL);
+	                          FX_ROLE(WB_ROLE_RECYCLER), NULL, NULL, NULL);
 	return w;
 }
 
@@ -91,7 +91,7 @@ teardown(void **state)
  * checkpoint must be exactly as before. */
 static void
 refused(struct world *w, const wb_signer *signer, const wb_stamp *s,
-	wb_reject reason)
+        wb_reject reason)
 {
 	uint64_t before = fx_size(&w->fx);
 	char *cp_before = NULL, *cp_after = NULL;
@@ -117,7 +117,7 @@ accepted(struct world *w, const wb_signer *signer, const wb_stamp *s)
 
 	if (rc != WB_OK) {
 		fail_msg("refused: %s: %s", wb_reject_name(res.problem.reason),
-			 res.problem.msg);
+		         res.problem.msg);
 	}
 	assert_false(res.duplicate);
 	assert_int_equal(res.index, before);
@@ -150,8 +150,7 @@ commission(struct world *w, const char *event_id, const char *id)
 
 static void
 aggregate(wb_stamp *s, struct world *w, const char *event_id,
-	  const char *parent, const char **children, size_t n,
-	  wb_action action)
+          const char *parent, const char **children, size_t n, wb_action action)
 {
 	fx_stamp_init(s, &w->fx, WB_KIND_AGGREGATION, event_id);
 	s->parent_id = parent;
@@ -180,7 +179,7 @@ test_append_accepts_commissioning_with_chain(void **state)
 	second = accepted(w, w->shop, &s);
 	/* The second entry links to the first by index and leaf hash. */
 	assert_int_equal(wb_journal_entry(&bytes, &len, w->fx.j, second),
-			 WB_OK);
+	                 WB_OK);
 	assert_int_equal(wb_entry_decode(&e, bytes, len), WB_OK);
 	assert_int_equal(e->n_links, 1);
 	assert_string_equal(e->links[0].twin, "(01)10614141073464(21)2017");
@@ -192,8 +191,8 @@ test_append_accepts_commissioning_with_chain(void **state)
 	free(bytes);
 	/* Both forms of the ID find the same history. */
 	assert_int_equal(wb_journal_history(hist, &n, 4, w->fx.j, ACME_ITEM_DL,
-					    0, false, NULL),
-			 WB_OK);
+	                                    0, false, NULL),
+	                 WB_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(hist[0], first);
 	assert_int_equal(hist[1], second);
@@ -212,11 +211,11 @@ test_append_refuses_malformed_bytes(void **state)
 	sub.body = junk;
 	sub.body_len = sizeof(junk);
 	sub.signer = *wb_signer_pubkey(w->acme);
-	assert_int_equal(wb_sig_sign(sub.signature, w->acme, WB_SIG_STAMP,
-				     junk, sizeof(junk)),
-			 WB_OK);
+	assert_int_equal(wb_sig_sign(sub.signature, w->acme, WB_SIG_STAMP, junk,
+	                             sizeof(junk)),
+	                 WB_OK);
 	assert_int_equal(wb_journal_append(w->fx.j, &sub, 1, &res, NULL, NULL),
-			 WB_OK);
+	                 WB_OK);
 	fx_assert_refused(res.err, &res, WB_REJECT_MALFORMED);
 	assert_int_equal(fx_size(&w->fx), before);
 }
@@ -259,16 +258,16 @@ test_append_refuses_bad_signature(void **state)
 	fx_submission(&sub, w->acme, &s);
 	sub.signature[10] ^= 0x20;
 	assert_int_equal(wb_journal_append(w->fx.j, &sub, 1, &res, NULL, NULL),
-			 WB_OK);
+	                 WB_OK);
 	fx_assert_refused(res.err, &res, WB_REJECT_BAD_SIGNATURE);
 	/* A registry-context signature over the same bytes is no stamp
 	 * signature either. */
 	assert_int_equal(wb_sig_sign(sub.signature, w->acme, WB_SIG_REGISTRY,
-				     sub.body, sub.body_len),
-			 WB_OK);
+	                             sub.body, sub.body_len),
+	                 WB_OK);
 	sub.sig_state = 0;
 	assert_int_equal(wb_journal_append(w->fx.j, &sub, 1, &res, NULL, NULL),
-			 WB_OK);
+	                 WB_OK);
 	fx_assert_refused(res.err, &res, WB_REJECT_BAD_SIGNATURE);
 	free((void *)(uintptr_t)sub.body);
 	assert_int_equal(fx_size(&w->fx), 5);
@@ -279,8 +278,12 @@ test_append_refuses_bad_ids(void **state)
 {
 	struct world *w = *state;
 	char long_id[WB_ID_MAX + 2];
-	const char *bad[] = { "", long_id, "abc\xff", "a\x01z",
-			      "urn:epc:id:sgtin:0614141.107346", "a\x7f" };
+	const char *bad[] = { "",
+		              long_id,
+		              "abc\xff",
+		              "a\x01z",
+		              "urn:epc:id:sgtin:0614141.107346",
+		              "a\x7f" };
 	wb_stamp s;
 
 	memset(long_id, 'a', WB_ID_MAX + 1);
@@ -355,7 +358,7 @@ test_append_recall_needs_authority(void **state)
 	struct world *w = *state;
 	const char *lot[] = { ACME_LOT };
 	wb_recall r = { lot, 1, "undeclared peanuts", true, WB_RECALL_CLASS_I,
-			NULL };
+		        NULL };
 	wb_lift l = { 0, NULL, 0, "resolved" };
 	wb_stamp s;
 	uint64_t recall;
@@ -462,10 +465,10 @@ test_append_event_ids_are_idempotent_or_refused(void **state)
 	const char *ids[] = { ACME_ITEM };
 	const char *other[] = { ACME_ITEM2 };
 	wb_error_declaration ed = { { FX_EVENT_TIME + 60, 0, false },
-				    "incorrect_data",
-				    NULL,
-				    0,
-				    NULL };
+		                    "incorrect_data",
+		                    NULL,
+		                    0,
+		                    NULL };
 	wb_result res;
 	uint64_t first, size;
 	wb_stamp s;
@@ -487,7 +490,7 @@ test_append_event_ids_are_idempotent_or_refused(void **state)
 
 		assert_int_equal(rc, WB_EREJECTED);
 		snprintf(first_str, sizeof(first_str), "entry %llu",
-			 (unsigned long long)first);
+		         (unsigned long long)first);
 		assert_non_null(strstr(res.problem.msg, first_str));
 	}
 	/* Another stakeholder may use the same event ID. */
@@ -528,11 +531,11 @@ test_append_ledger_keys_may_not_stamp(void **state)
 	sub.body = body;
 	sub.body_len = len;
 	sub.signer = *wb_signer_pubkey(w->shop);
-	assert_int_equal(wb_sig_sign(sub.signature, w->shop, WB_SIG_REGISTRY,
-				     body, len),
-			 WB_OK);
+	assert_int_equal(
+	        wb_sig_sign(sub.signature, w->shop, WB_SIG_REGISTRY, body, len),
+	        WB_OK);
 	assert_int_equal(wb_journal_append(w->fx.j, &sub, 1, &res, NULL, NULL),
-			 WB_OK);
+	                 WB_OK);
 	fx_assert_refused(res.err, &res, WB_REJECT_WRONG_KEY);
 	free(body);
 }
@@ -638,14 +641,14 @@ test_append_batch_is_one_commit(void **state)
 	fx_submission(&subs[2], w->acme, &s);
 	/* All or nothing: one refusal writes nothing. */
 	assert_int_equal(
-		wb_journal_append(w->fx.j, subs, 3, res, &atomic, &after),
-		WB_EREJECTED);
+	        wb_journal_append(w->fx.j, subs, 3, res, &atomic, &after),
+	        WB_EREJECTED);
 	assert_int_equal(res[1].problem.reason, WB_REJECT_OUTSIDE_NAMESPACE);
 	assert_int_equal(fx_size(&w->fx), size);
 	/* Default: the good ones go in, with consecutive indexes, under one
 	 * checkpoint. */
 	assert_int_equal(wb_journal_append(w->fx.j, subs, 3, res, NULL, &after),
-			 WB_OK);
+	                 WB_OK);
 	assert_int_equal(res[0].err, WB_OK);
 	assert_int_equal(res[0].index, size);
 	assert_int_equal(res[1].err, WB_EREJECTED);
@@ -654,7 +657,7 @@ test_append_batch_is_one_commit(void **state)
 	assert_int_equal(wb_journal_checkpoint(&cp, w->fx.j, size + 2), WB_OK);
 	free(cp);
 	assert_int_equal(wb_journal_checkpoint(&cp, w->fx.j, size + 1),
-			 WB_ENOTFOUND);
+	                 WB_ENOTFOUND);
 	for (int i = 0; i < 3; i++) {
 		free((void *)(uintptr_t)subs[i].body);
 	}
@@ -689,19 +692,19 @@ static void
 test_append_limits_fixed_at_genesis(void **state)
 {
 	wb_journal_create_opts co = { .max_ids = 2,
-				      .max_attributes = 1,
-				      .max_stamp_bytes = 400 };
+		                      .max_attributes = 1,
+		                      .max_stamp_bytes = 400 };
 	struct world w = { 0 };
 	const char *three[] = { ACME_ITEM, ACME_ITEM2, ACME_CASE };
 	wb_attribute at[2] = { { "waybill:price", "1", NULL },
-			       { "waybill:discount", "10%", NULL } };
+		               { "waybill:discount", "10%", NULL } };
 	char big[600];
 	wb_stamp s;
 
 	(void)state;
 	fx_open_opts(&w.fx, &co);
 	w.acme = fx_register(&w.fx, "Acme", 10, FX_ROLE(WB_ROLE_BRAND_OWNER),
-			     "0614141", NULL, NULL);
+	                     "0614141", NULL, NULL);
 	object(&s, &w, "ev-1", three, 3, WB_ACTION_OBSERVE, NULL);
 	refused(&w, w.acme, &s, WB_REJECT_TOO_MANY_IDS);
 	object(&s, &w, "ev-1", three, 2, WB_ACTION_OBSERVE, NULL);
@@ -722,8 +725,7 @@ test_append_limits_fixed_at_genesis(void **state)
 int
 main(void)
 {
-#define T(name, setup)                                                        \
-	cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_append_accepts_commissioning_with_chain, setup_advisory),
 		T(test_append_refuses_malformed_bytes, setup_advisory),

@@ -65,7 +65,7 @@ static void
 test_codec_what_fields_round_trip(void **state)
 {
 	const char *epcs[] = { "urn:epc:id:sgtin:0614141.107346.2017",
-			       "https://id.gs1.org/01/09506000134352/21/7" };
+		               "https://id.gs1.org/01/09506000134352/21/7" };
 	const char *ins[] = { "urn:epc:id:sgtin:4012345.011122.25" };
 	const char *outs[] = { "urn:epc:id:sgtin:4012345.077889.25" };
 	wb_quantity q[] = {
@@ -125,14 +125,15 @@ test_codec_where_why_fields_round_trip(void **state)
 	const char *certs[] = { "https://example.org/cert/1" };
 	wb_location rp = { "urn:epc:id:sgln:0012345.11111.400", NULL };
 	wb_location bl = { "urn:epc:id:sgln:0012345.11111.0",
-			   "{\"ext1:a\":\"b\"}" };
+		           "{\"ext1:a\":\"b\"}" };
 	wb_persistent_disposition pd = { set, 1, unset, 2 };
-	wb_typed_value bt[] = { { "po", "urn:epc:id:gdti:0614141.00001.1618034" },
-				{ NULL, "urn:example:bt:1" } };
+	wb_typed_value bt[] = { { "po",
+		                  "urn:epc:id:gdti:0614141.00001.1618034" },
+		                { NULL, "urn:example:bt:1" } };
 	wb_typed_value src[] = { { "possessing_party",
-				   "urn:epc:id:pgln:4012345.00225" } };
+		                   "urn:epc:id:pgln:4012345.00225" } };
 	wb_typed_value dst[] = { { "location",
-				   "urn:epc:id:sgln:0614141.00777.0" } };
+		                   "urn:epc:id:sgln:0614141.00777.0" } };
 	wb_stamp s;
 	wb_stamp *d;
 
@@ -155,7 +156,7 @@ test_codec_where_why_fields_round_trip(void **state)
 	assert_string_equal(d->read_point->id, rp.id);
 	assert_null(d->read_point->extensions_json);
 	assert_string_equal(d->biz_location->extensions_json,
-			    bl.extensions_json);
+	                    bl.extensions_json);
 	assert_string_equal(d->biz_step, "receiving");
 	assert_int_equal(d->persistent_disposition->n_unset, 2);
 	assert_string_equal(d->persistent_disposition->unset[1], "x");
@@ -172,10 +173,10 @@ test_codec_sensor_fields_round_trip(void **state)
 {
 	wb_time t1 = { 1554210300, 0, true }, t2 = { -5, 7, true };
 	wb_sensor_metadata md = { .time = &t1,
-				  .start_time = &t2,
-				  .device_id = "urn:epc:id:giai:4000001.111",
-				  .biz_rules = "https://example.com/rules",
-				  .extensions_json = "{\"e:x\":1}" };
+		                  .start_time = &t2,
+		                  .device_id = "urn:epc:id:giai:4000001.111",
+		                  .biz_rules = "https://example.com/rules",
+		                  .extensions_json = "{\"e:x\":1}" };
 	wb_sensor_report r[2];
 	wb_sensor_element se[2];
 	wb_stamp s;
@@ -196,7 +197,8 @@ test_codec_sensor_fields_round_trip(void **state)
 	r[0].has_perc_rank = true;
 	r[0].perc_rank = 50;
 	r[0].hex_binary_value = "f0f0f0";
-	r[0].coordinate_reference_system = "http://www.opengis.net/def/crs/EPSG/0/4979";
+	r[0].coordinate_reference_system =
+	        "http://www.opengis.net/def/crs/EPSG/0/4979";
 	r[1].exception = "ALARM_CONDITION";
 	r[1].has_min_value = true;
 	r[1].min_value = -1;
@@ -225,16 +227,16 @@ test_codec_sensor_fields_round_trip(void **state)
 	assert_int_equal(d->n_sensor_elements, 2);
 	assert_null(d->sensor_elements[1].metadata);
 	assert_int_equal(d->sensor_elements[0].metadata->start_time->seconds,
-			 -5);
+	                 -5);
 	assert_null(d->sensor_elements[0].metadata->end_time);
 	assert_true(d->sensor_elements[0].reports[0].has_boolean_value);
 	assert_false(d->sensor_elements[0].reports[0].boolean_value);
 	assert_false(d->sensor_elements[0].reports[1].has_value);
 	assert_true(d->sensor_elements[0].reports[1].perc_value == 12.7);
 	assert_string_equal(d->sensor_elements[0].reports[1].extensions_json,
-			    r[1].extensions_json);
+	                    r[1].extensions_json);
 	assert_string_equal(d->sensor_elements[0].extensions_json,
-			    "{\"e:z\":true}");
+	                    "{\"e:z\":true}");
 	wb_stamp_free(d);
 }
 
@@ -242,14 +244,13 @@ static void
 test_codec_declaration_ilmd_attributes_round_trip(void **state)
 {
 	const char *fix[] = { "urn:uuid:1", "urn:uuid:2" };
-	wb_error_declaration ed = { { 1162904400, 0, false },
-				    "incorrect_data",
-				    fix,
-				    2,
-				    NULL };
+	wb_error_declaration ed = {
+		{ 1162904400, 0, false }, "incorrect_data", fix, 2, NULL
+	};
 	wb_attribute at[] = { { "waybill:price", "2.49 EUR", NULL },
-			      { "waybill:packaging", NULL, "{\"kind\":\"box\"}" },
-			      { "fsma:cte", "shipping", NULL } };
+		              { "waybill:packaging", NULL,
+		                "{\"kind\":\"box\"}" },
+		              { "fsma:cte", "shipping", NULL } };
 	wb_stamp s;
 	wb_stamp *d;
 
@@ -263,10 +264,10 @@ test_codec_declaration_ilmd_attributes_round_trip(void **state)
 	s.context_json = "[{\"ext1\":\"http://example.com/ext1/\"}]";
 	d = round_trip(&s);
 	assert_int_equal(d->error_declaration->declaration_time.seconds,
-			 1162904400);
+	                 1162904400);
 	assert_false(d->error_declaration->declaration_time.has_nanos);
 	assert_string_equal(d->error_declaration->corrective_event_ids[1],
-			    "urn:uuid:2");
+	                    "urn:uuid:2");
 	assert_string_equal(d->ilmd_json, s.ilmd_json);
 	assert_string_equal(d->attributes[0].text, "2.49 EUR");
 	assert_null(d->attributes[0].json);
@@ -282,15 +283,19 @@ test_codec_recall_lift_master_round_trip(void **state)
 {
 	const char *targets[] = { "urn:epc:class:lgtin:4012345.012345.998877" };
 	const char *children[] = { "urn:epc:id:sgln:4012345.00001.1" };
-	wb_recall rc = { targets, 1, "salmonella", true, WB_RECALL_CLASS_I,
-			 "FDA-2026-001" };
+	wb_recall rc = { targets,           1,
+		         "salmonella",      true,
+		         WB_RECALL_CLASS_I, "FDA-2026-001" };
 	wb_lift lift = { 42, targets, 1, "all clear" };
 	wb_attribute at[] = { { "urn:epcglobal:cbv:mda#name", "Mill", NULL },
-			      { "urn:epcglobal:cbv:mda#address", NULL,
-				"{\"streetAddressOne\":\"1 Road\"}" } };
+		              { "urn:epcglobal:cbv:mda#address", NULL,
+		                "{\"streetAddressOne\":\"1 Road\"}" } };
 	wb_master_data md = { "urn:epcglobal:epcis:vtype:BusinessLocation",
-			      "urn:epc:id:sgln:4012345.00001.0", at, 2,
-			      children, 1 };
+		              "urn:epc:id:sgln:4012345.00001.0",
+		              at,
+		              2,
+		              children,
+		              1 };
 	wb_stamp s;
 	wb_stamp *d;
 
@@ -316,8 +321,7 @@ test_codec_recall_lift_master_round_trip(void **state)
 	s.master_data = &md;
 	d = round_trip(&s);
 	assert_string_equal(d->master_data->element_id, md.element_id);
-	assert_string_equal(d->master_data->attributes[1].json,
-			    at[1].json);
+	assert_string_equal(d->master_data->attributes[1].json, at[1].json);
 	assert_string_equal(d->master_data->children[0], children[0]);
 	wb_stamp_free(d);
 }
@@ -332,7 +336,7 @@ test_codec_rejects_garbage_and_missing_fields(void **state)
 
 	(void)state;
 	assert_int_equal(wb_stamp_decode(&d, garbage, sizeof(garbage)),
-			 WB_EPROTO);
+	                 WB_EPROTO);
 	assert_null(d);
 	assert_int_equal(wb_stamp_decode(&d, garbage, 0), WB_EPROTO);
 	base(&s, WB_KIND_OBJECT);
@@ -350,7 +354,7 @@ test_codec_registry_change_round_trips(void **state)
 {
 	wb_role roles[] = { WB_ROLE_BRAND_OWNER, WB_ROLE_REGULATOR };
 	wb_namespace ns[] = { { WB_NS_GS1_COMPANY_PREFIX, "4012345" },
-			      { WB_NS_LITERAL_PREFIX, "urn:example:" } };
+		              { WB_NS_LITERAL_PREFIX, "urn:example:" } };
 	wb_registry_change c = { 0 }, *d = NULL;
 	uint8_t *a = NULL, *b = NULL;
 	size_t alen, blen;
@@ -393,8 +397,10 @@ test_codec_registry_change_round_trips(void **state)
 static void
 test_codec_entry_round_trips_and_checks_lengths(void **state)
 {
-	wb_link links[2] = { { "(01)10614141073464(21)2017", false, 0, { { 0 } } },
-			     { "urn:example:x", true, 5, { { 0 } } } };
+	wb_link links[2] = {
+		{ "(01)10614141073464(21)2017", false, 0, { { 0 } } },
+		{ "urn:example:x", true, 5, { { 0 } } }
+	};
 	uint8_t body[3] = { 1, 2, 3 };
 	wb_entry e = { 0 }, *d = NULL;
 	uint8_t *a = NULL, *b = NULL;
@@ -420,7 +426,7 @@ test_codec_entry_round_trips_and_checks_lengths(void **state)
 	assert_true(d->links[1].has_prev);
 	assert_int_equal(d->links[1].prev_index, 5);
 	assert_memory_equal(d->links[1].prev_leaf_hash.b,
-			    links[1].prev_leaf_hash.b, WB_HASH_LEN);
+	                    links[1].prev_leaf_hash.b, WB_HASH_LEN);
 	wb_entry_free(d);
 	free(a);
 	free(b);
@@ -435,12 +441,12 @@ main(void)
 		cmocka_unit_test(test_codec_where_why_fields_round_trip),
 		cmocka_unit_test(test_codec_sensor_fields_round_trip),
 		cmocka_unit_test(
-			test_codec_declaration_ilmd_attributes_round_trip),
+		        test_codec_declaration_ilmd_attributes_round_trip),
 		cmocka_unit_test(test_codec_recall_lift_master_round_trip),
 		cmocka_unit_test(test_codec_rejects_garbage_and_missing_fields),
 		cmocka_unit_test(test_codec_registry_change_round_trips),
 		cmocka_unit_test(
-			test_codec_entry_round_trips_and_checks_lengths),
+		        test_codec_entry_round_trips_and_checks_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define ROUNDS 24
-#define BATCH 25
+#define BATCH  25
 
 /* The child: appends until killed, writing each committed size. */
 static void
@@ -44,8 +44,8 @@ child_append(fx_ledger *fx, int round, int fd)
 			wb_stamp s;
 
 			snprintf(id, sizeof(id),
-				 "urn:epc:id:sgtin:0614141.107346.r%db%di%d",
-				 round, batch, i);
+			         "urn:epc:id:sgtin:0614141.107346.r%db%di%d",
+			         round, batch, i);
 			snprintf(ev, sizeof(ev), "r%d-b%d-%d", round, batch, i);
 			fx_stamp_init(&s, fx, WB_KIND_OBJECT, ev);
 			s.epcs = ids;
@@ -116,22 +116,22 @@ test_crash_kill_during_appends_loses_nothing_acknowledged(void **state)
 		size = fx_size(&fx);
 		/* Every acknowledged entry is there. */
 		if (size < acked) {
-			fail_msg("round %d (seed %u): acknowledged %llu entries, found %llu",
-				 round, seed, (unsigned long long)acked,
-				 (unsigned long long)size);
+			fail_msg(
+			        "round %d (seed %u): acknowledged %llu entries, found %llu",
+			        round, seed, (unsigned long long)acked,
+			        (unsigned long long)size);
 		}
 		/* Nothing partial: the journal ends at a signed checkpoint. */
 		assert_int_equal(wb_journal_checkpoint(&cp, fx.j, 0), WB_OK);
 		assert_int_equal(wb_checkpoint_verify(&c, cp, strlen(cp),
-						      "test.example/ledger",
-						      wb_signer_pubkey(fx.log)),
-				 WB_OK);
+		                                      "test.example/ledger",
+		                                      wb_signer_pubkey(fx.log)),
+		                 WB_OK);
 		assert_int_equal(c.size, size);
 		free(cp);
 		assert_int_equal((size - 2) % BATCH, 0);
-		assert_int_equal(wb_verify_journal(&rep, fx.j, NULL, NULL,
-						   NULL),
-				 WB_OK);
+		assert_int_equal(
+		        wb_verify_journal(&rep, fx.j, NULL, NULL, NULL), WB_OK);
 		if (!rep.ok) {
 			fail_msg("round %d: %s", round, rep.problem);
 		}
@@ -144,7 +144,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
-			test_crash_kill_during_appends_loses_nothing_acknowledged),
+		        test_crash_kill_during_appends_loses_nothing_acknowledged),
 	};
 
 	assert_int_equal(wb_init(), WB_OK);

@@ -13,13 +13,14 @@ test_err_every_code_has_text_and_status(void **state)
 	for (int e = 0; e < WB_ERR_COUNT_; e++) {
 		const ProtobufCEnumValue *v;
 
-		assert_string_not_equal(wb_strerror((wb_err)e), "unknown error");
+		assert_string_not_equal(wb_strerror((wb_err)e),
+		                        "unknown error");
 		v = protobuf_c_enum_descriptor_get_value(
-			&waybill__v1__status__descriptor, e);
+		        &waybill__v1__status__descriptor, e);
 		assert_non_null(v);
 	}
 	assert_int_equal(waybill__v1__status__descriptor.n_values,
-			 WB_ERR_COUNT_);
+	                 WB_ERR_COUNT_);
 	assert_string_equal(wb_strerror(WB_ERR_COUNT_), "unknown error");
 	assert_int_equal(WAYBILL__V1__STATUS__STATUS_LEDGER_FULL, WB_ENOSPC);
 	assert_int_equal(WAYBILL__V1__STATUS__STATUS_REJECTED, WB_EREJECTED);
@@ -31,19 +32,19 @@ test_err_every_reason_has_name_and_twin(void **state)
 {
 	(void)state;
 	assert_int_equal(waybill__v1__reason__descriptor.n_values,
-			 WB_REJECT_COUNT_);
+	                 WB_REJECT_COUNT_);
 	for (int r = 0; r < WB_REJECT_COUNT_; r++) {
 		assert_string_not_equal(wb_reject_name((wb_reject)r),
-					"unknown");
+		                        "unknown");
 		assert_string_not_equal(wb_reject_text((wb_reject)r),
-					"unknown reason");
+		                        "unknown reason");
 		assert_non_null(protobuf_c_enum_descriptor_get_value(
-			&waybill__v1__reason__descriptor, r));
+		        &waybill__v1__reason__descriptor, r));
 	}
 	assert_int_equal(WAYBILL__V1__REASON__REASON_BAD_SIGNATURE,
-			 WB_REJECT_BAD_SIGNATURE);
+	                 WB_REJECT_BAD_SIGNATURE);
 	assert_int_equal(WAYBILL__V1__REASON__REASON_UNKNOWN_STAKEHOLDER,
-			 WB_REJECT_UNKNOWN_STAKEHOLDER);
+	                 WB_REJECT_UNKNOWN_STAKEHOLDER);
 }
 
 static void
@@ -53,11 +54,11 @@ test_err_reject_set_fills_problem(void **state)
 
 	(void)state;
 	assert_int_equal(wb_reject_set(&p, WB_REJECT_BAD_ID, "id %d", 7),
-			 WB_EREJECTED);
+	                 WB_EREJECTED);
 	assert_int_equal(p.reason, WB_REJECT_BAD_ID);
 	assert_string_equal(p.msg, "id 7");
 	assert_int_equal(wb_reject_set(NULL, WB_REJECT_CYCLE, "x"),
-			 WB_EREJECTED);
+	                 WB_EREJECTED);
 }
 
 int

@@ -57,9 +57,9 @@ commission_batch(fx_ledger *fx, const wb_signer *s, int first, int n)
 		st.action = WB_ACTION_ADD;
 		fx_submission(&subs[i], s, &st);
 	}
-	assert_int_equal(wb_journal_append(fx->j, subs, (size_t)n, res, NULL,
-					   NULL),
-			 WB_OK);
+	assert_int_equal(
+	        wb_journal_append(fx->j, subs, (size_t)n, res, NULL, NULL),
+	        WB_OK);
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(res[i].err, WB_OK);
 		free((void *)(uintptr_t)subs[i].body);
@@ -84,9 +84,9 @@ test_journal_genesis_names_keys_and_policy(void **state)
 
 	assert_string_equal(g->origin, "test.example/ledger");
 	assert_memory_equal(g->log_key.b, wb_signer_pubkey(fx->log)->b,
-			    WB_PUBKEY_LEN);
+	                    WB_PUBKEY_LEN);
 	assert_memory_equal(g->admin_key.b, wb_signer_pubkey(fx->admin)->b,
-			    WB_PUBKEY_LEN);
+	                    WB_PUBKEY_LEN);
 	assert_int_equal(g->custody, WB_CUSTODY_ADVISORY);
 	assert_int_equal(g->format_version, WB_FORMAT_VERSION);
 	assert_int_equal(fx_size(fx), 1);
@@ -102,9 +102,9 @@ test_journal_genesis_names_keys_and_policy(void **state)
 	/* The genesis commit has its checkpoint. */
 	assert_int_equal(wb_journal_checkpoint(&cp, fx->j, 1), WB_OK);
 	assert_int_equal(wb_checkpoint_verify(&c, cp, strlen(cp),
-					      "test.example/ledger",
-					      wb_signer_pubkey(fx->log)),
-			 WB_OK);
+	                                      "test.example/ledger",
+	                                      wb_signer_pubkey(fx->log)),
+	                 WB_OK);
 	assert_int_equal(c.size, 1);
 	free(cp);
 }
@@ -114,7 +114,7 @@ test_journal_create_refuses_existing_and_bad_origin(void **state)
 {
 	fx_ledger *fx = *state;
 	wb_journal_create_opts co = { .origin = "test.example/ledger",
-				      .log_key = fx->log };
+		                      .log_key = fx->log };
 	wb_signer *other = test_signer("other", 7);
 
 	co.admin_key = *wb_signer_pubkey(fx->admin);
@@ -226,7 +226,7 @@ test_journal_range_walks_in_order_and_stops(void **state)
 
 	commission_batch(fx, acme, 1, 6);
 	assert_int_equal(wb_journal_range(fx->j, 2, 6, collect, &r),
-			 WB_ECLOSED);
+	                 WB_ECLOSED);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.indexes[0], 2);
 	assert_int_equal(r.indexes[2], 4);
@@ -266,44 +266,44 @@ test_journal_history_pages_both_ways(void **state)
 		expect[i] = res.index;
 	}
 	/* Forward, two at a time. */
-	assert_int_equal(wb_journal_history(idx, &n, 2, fx->j, item, 0, false,
-					    &p),
-			 WB_OK);
+	assert_int_equal(
+	        wb_journal_history(idx, &n, 2, fx->j, item, 0, false, &p),
+	        WB_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(idx[0], expect[0]);
 	assert_int_equal(idx[1], expect[1]);
-	assert_int_equal(wb_journal_history(idx, &n, 8, fx->j, item, idx[1],
-					    false, &p),
-			 WB_OK);
+	assert_int_equal(
+	        wb_journal_history(idx, &n, 8, fx->j, item, idx[1], false, &p),
+	        WB_OK);
 	assert_int_equal(n, 4);
 	assert_int_equal(idx[3], expect[5]);
 	/* Backward from the end, then after a cursor. */
-	assert_int_equal(wb_journal_history(idx, &n, 3, fx->j, item,
-					    UINT64_MAX, true, &p),
-			 WB_OK);
+	assert_int_equal(wb_journal_history(idx, &n, 3, fx->j, item, UINT64_MAX,
+	                                    true, &p),
+	                 WB_OK);
 	assert_int_equal(n, 3);
 	assert_int_equal(idx[0], expect[5]);
 	assert_int_equal(idx[2], expect[3]);
-	assert_int_equal(wb_journal_history(idx, &n, 8, fx->j, item, idx[2],
-					    true, &p),
-			 WB_OK);
+	assert_int_equal(
+	        wb_journal_history(idx, &n, 8, fx->j, item, idx[2], true, &p),
+	        WB_OK);
 	assert_int_equal(n, 3);
 	assert_int_equal(idx[2], expect[0]);
 	/* The Digital Link form finds it; unknown twins are not found; bad
 	 * IDs are refused. */
 	assert_int_equal(
-		wb_journal_history(idx, &n, 8, fx->j,
-				   "https://id.gs1.org/01/10614141073464/21/1",
-				   0, false, &p),
-		WB_OK);
+	        wb_journal_history(idx, &n, 8, fx->j,
+	                           "https://id.gs1.org/01/10614141073464/21/1",
+	                           0, false, &p),
+	        WB_OK);
 	assert_int_equal(n, 6);
 	assert_int_equal(wb_journal_history(idx, &n, 8, fx->j,
-					    "urn:example:nothing", 0, false,
-					    &p),
-			 WB_ENOTFOUND);
-	assert_int_equal(wb_journal_history(idx, &n, 8, fx->j, "a\x01", 0,
-					    false, &p),
-			 WB_EREJECTED);
+	                                    "urn:example:nothing", 0, false,
+	                                    &p),
+	                 WB_ENOTFOUND);
+	assert_int_equal(
+	        wb_journal_history(idx, &n, 8, fx->j, "a\x01", 0, false, &p),
+	        WB_EREJECTED);
 	assert_int_equal(p.reason, WB_REJECT_BAD_ID);
 	wb_signer_free(acme);
 }
@@ -324,53 +324,51 @@ test_journal_proofs_and_receipts_verify(void **state)
 	size = fx_size(fx);
 	assert_int_equal(size, 19);
 	for (uint64_t i = 0; i < size; i++) {
-		assert_int_equal(wb_journal_inclusion_proof(proof, &n, fx->j, i,
-							    size),
-				 WB_OK);
+		assert_int_equal(
+		        wb_journal_inclusion_proof(proof, &n, fx->j, i, size),
+		        WB_OK);
 		assert_int_equal(wb_journal_leaf_hash(&leaf, fx->j, i), WB_OK);
 		assert_int_equal(wb_journal_root(&root_n, fx->j, size), WB_OK);
-		assert_int_equal(wb_merkle_verify_inclusion(
-					 leaf.b, 32, i, size,
-					 (const uint8_t *)proof, n * 32,
-					 root_n.b, 32),
-				 WB_OK);
+		assert_int_equal(
+		        wb_merkle_verify_inclusion(leaf.b, 32, i, size,
+		                                   (const uint8_t *)proof,
+		                                   n * 32, root_n.b, 32),
+		        WB_OK);
 	}
 	assert_int_equal(wb_journal_consistency_proof(proof, &n, fx->j, 12, 19),
-			 WB_OK);
+	                 WB_OK);
 	assert_int_equal(wb_journal_root(&root_m, fx->j, 12), WB_OK);
-	assert_int_equal(wb_merkle_verify_consistency(
-				 12, 19, root_m.b, 32, root_n.b, 32,
-				 (const uint8_t *)proof, n * 32),
-			 WB_OK);
+	assert_int_equal(
+	        wb_merkle_verify_consistency(12, 19, root_m.b, 32, root_n.b, 32,
+	                                     (const uint8_t *)proof, n * 32),
+	        WB_OK);
 	assert_int_equal(wb_journal_consistency_proof(proof, &n, fx->j, 0, 19),
-			 WB_EINVAL);
+	                 WB_EINVAL);
 	assert_int_equal(wb_journal_consistency_proof(proof, &n, fx->j, 3, 20),
-			 WB_EINVAL);
+	                 WB_EINVAL);
 	assert_int_equal(wb_journal_inclusion_proof(proof, &n, fx->j, 19, 19),
-			 WB_EINVAL);
+	                 WB_EINVAL);
 	/* A receipt against the checkpoint of the first batch's commit. */
 	assert_int_equal(wb_journal_receipt(&rc_bytes, &len, fx->j, 5, 12),
-			 WB_OK);
+	                 WB_OK);
 	assert_int_equal(wb_journal_entry(&entry, &elen, fx->j, 5), WB_OK);
-	assert_int_equal(wb_receipt_verify(&info, rc_bytes, len,
-					   "test.example/ledger",
-					   wb_signer_pubkey(fx->log), NULL, 0,
-					   NULL),
-			 WB_OK);
+	assert_int_equal(
+	        wb_receipt_verify(&info, rc_bytes, len, "test.example/ledger",
+	                          wb_signer_pubkey(fx->log), NULL, 0, NULL),
+	        WB_OK);
 	assert_int_equal(info.index, 5);
 	assert_int_equal(info.tree_size, 12);
 	free(rc_bytes);
 	/* No commit ended at 13: no checkpoint, no receipt there. */
 	assert_int_equal(wb_journal_receipt(&rc_bytes, &len, fx->j, 5, 13),
-			 WB_ENOTFOUND);
+	                 WB_ENOTFOUND);
 	/* The latest checkpoint by default. */
 	assert_int_equal(wb_journal_receipt(&rc_bytes, &len, fx->j, 5, 0),
-			 WB_OK);
-	assert_int_equal(wb_receipt_verify(&info, rc_bytes, len,
-					   "test.example/ledger",
-					   wb_signer_pubkey(fx->log), NULL, 0,
-					   NULL),
-			 WB_OK);
+	                 WB_OK);
+	assert_int_equal(
+	        wb_receipt_verify(&info, rc_bytes, len, "test.example/ledger",
+	                          wb_signer_pubkey(fx->log), NULL, 0, NULL),
+	        WB_OK);
 	assert_int_equal(info.tree_size, 19);
 	free(rc_bytes);
 	free(entry);
@@ -381,7 +379,7 @@ static void
 test_journal_full_map_writes_nothing_and_reads_work(void **state)
 {
 	wb_journal_create_opts co = { .map_size = 256 * 1024,
-				      .max_map_size = 512 * 1024 };
+		                      .max_map_size = 512 * 1024 };
 	fx_ledger fx;
 	wb_signer *acme;
 	wb_submission subs[50];
@@ -418,7 +416,7 @@ test_journal_full_map_writes_nothing_and_reads_work(void **state)
 			/* Nothing of the batch was written; reads work. */
 			assert_int_equal(fx_size(&fx), before);
 			assert_int_equal(wb_journal_checkpoint(&cp, fx.j, 0),
-					 WB_OK);
+			                 WB_OK);
 			assert_non_null(strstr(cp, "test.example/ledger"));
 			free(cp);
 		} else {
@@ -434,7 +432,7 @@ test_journal_full_map_writes_nothing_and_reads_work(void **state)
 	wb_journal_close(fx.j);
 	{
 		wb_journal_open_opts oo = { .log_key = fx.log,
-					    .max_map_size = 64 << 20 };
+			                    .max_map_size = 64 << 20 };
 
 		assert_int_equal(wb_journal_open(&fx.j, fx.dir, &oo), WB_OK);
 	}
@@ -464,7 +462,7 @@ test_journal_backup_opens_and_matches(void **state)
 	assert_int_equal(wb_journal_root(&b, fx->j, n), WB_OK);
 	assert_memory_equal(a.b, b.b, WB_HASH_LEN);
 	assert_memory_equal(wb_journal_ledger_id(copy),
-			    wb_journal_ledger_id(fx->j), WB_HASH_LEN);
+	                    wb_journal_ledger_id(fx->j), WB_HASH_LEN);
 	wb_journal_close(copy);
 	test_rmdir(dir);
 	wb_signer_free(acme);
@@ -480,7 +478,7 @@ test_journal_refuses_appends_without_log_key(void **state)
 
 	assert_int_equal(wb_journal_open(&ro, fx->dir, NULL), WB_OK);
 	assert_int_equal(wb_journal_append(ro, &sub, 1, &res, NULL, NULL),
-			 WB_EDENIED);
+	                 WB_EDENIED);
 	wb_journal_close(ro);
 }
 
@@ -497,7 +495,7 @@ main(void)
 		T(test_journal_history_pages_both_ways),
 		T(test_journal_proofs_and_receipts_verify),
 		cmocka_unit_test(
-			test_journal_full_map_writes_nothing_and_reads_work),
+		        test_journal_full_map_writes_nothing_and_reads_work),
 		T(test_journal_backup_opens_and_matches),
 		T(test_journal_refuses_appends_without_log_key),
 	};

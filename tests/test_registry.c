@@ -31,8 +31,7 @@ teardown(void **state)
 }
 
 static wb_err
-observe(fx_ledger *fx, const wb_signer *s, const char *event_id,
-	wb_result *res)
+observe(fx_ledger *fx, const wb_signer *s, const char *event_id, wb_result *res)
 {
 	const char *ids[] = { ITEM };
 	wb_stamp st;
@@ -55,15 +54,14 @@ rotate(fx_ledger *fx, const wb_signer *old, const wb_signer *next,
 	c.key = *wb_signer_pubkey(old);
 	c.new_key = *wb_signer_pubkey(next);
 	assert_int_equal(wb_possession_sign(c.possession_signature, prover,
-					    wb_journal_ledger_id(fx->j),
-					    &c.key),
-			 WB_OK);
+	                                    wb_journal_ledger_id(fx->j),
+	                                    &c.key),
+	                 WB_OK);
 	return fx_registry(fx, &c, res);
 }
 
 static wb_err
-revoke(fx_ledger *fx, const wb_signer *key, uint64_t effective,
-       wb_result *res)
+revoke(fx_ledger *fx, const wb_signer *key, uint64_t effective, wb_result *res)
 {
 	wb_registry_change c = { 0 };
 
@@ -79,8 +77,8 @@ test_registry_rotation_moves_the_stakeholder(void **state)
 {
 	fx_ledger *fx = *state;
 	uint64_t acme_id, before, rotated_at;
-	wb_signer *a1 = fx_register(fx, "Acme", 10, 0, "0614141", NULL,
-				    &acme_id);
+	wb_signer *a1 =
+	        fx_register(fx, "Acme", 10, 0, "0614141", NULL, &acme_id);
 	wb_signer *a2 = test_signer("Acme", 20);
 	wb_signer *thief = test_signer("Thief", 21);
 	wb_stakeholder sh;
@@ -96,22 +94,22 @@ test_registry_rotation_moves_the_stakeholder(void **state)
 	rotated_at = res.index;
 	/* The old key may no longer sign; the new one may, as Acme. */
 	fx_assert_refused(observe(fx, a1, "ev-2", &res), &res,
-			  WB_REJECT_KEY_ROTATED);
+	                  WB_REJECT_KEY_ROTATED);
 	assert_int_equal(observe(fx, a2, "ev-2", &res), WB_OK);
-	assert_int_equal(wb_journal_stakeholder(&sh, &ks, fx->j,
-						wb_signer_pubkey(a2)),
-			 WB_OK);
+	assert_int_equal(
+	        wb_journal_stakeholder(&sh, &ks, fx->j, wb_signer_pubkey(a2)),
+	        WB_OK);
 	assert_int_equal(sh.id, acme_id);
 	assert_string_equal(sh.name, "Acme");
 	assert_int_equal(ks.valid_from, rotated_at + 1);
-	assert_int_equal(wb_journal_stakeholder(&sh, &ks, fx->j,
-						wb_signer_pubkey(a1)),
-			 WB_OK);
+	assert_int_equal(
+	        wb_journal_stakeholder(&sh, &ks, fx->j, wb_signer_pubkey(a1)),
+	        WB_OK);
 	assert_int_equal(ks.rotated_at, rotated_at);
 	/* The old key was valid for its earlier stamp and still is. */
 	assert_int_equal(wb_journal_key_valid_at(fx->j, wb_signer_pubkey(a1),
-						 before, NULL),
-			 WB_OK);
+	                                         before, NULL),
+	                 WB_OK);
 	/* Namespaces follow the stakeholder: a2 may commission Acme IDs. */
 	{
 		const char *ids[] = { "urn:epc:id:sgtin:0614141.107346.9" };
@@ -150,15 +148,15 @@ test_registry_revocation_takes_effect_at_its_index(void **state)
 	 * journal and is flagged; the earlier one stays valid. */
 	assert_int_equal(revoke(fx, shop, second, &res), WB_OK);
 	fx_assert_refused(observe(fx, shop, "ev-3", &res), &res,
-			  WB_REJECT_KEY_REVOKED);
+	                  WB_REJECT_KEY_REVOKED);
 	assert_int_equal(wb_journal_key_valid_at(fx->j, wb_signer_pubkey(shop),
-						 first, NULL),
-			 WB_OK);
+	                                         first, NULL),
+	                 WB_OK);
 	assert_int_equal(wb_journal_key_valid_at(fx->j, wb_signer_pubkey(shop),
-						 second, NULL),
-			 WB_EREJECTED);
+	                                         second, NULL),
+	                 WB_EREJECTED);
 	assert_int_equal(wb_verify_journal(&rep, fx->j, NULL, NULL, NULL),
-			 WB_OK);
+	                 WB_OK);
 	assert_true(rep.ok);
 	assert_int_equal(rep.flagged, 1);
 	assert_int_equal(rep.first_flagged, second);
@@ -168,8 +166,8 @@ test_registry_revocation_takes_effect_at_its_index(void **state)
 	/* A later revocation cannot move the effective index later. */
 	assert_int_equal(revoke(fx, shop, second + 100, &res), WB_OK);
 	assert_int_equal(wb_journal_key_valid_at(fx->j, wb_signer_pubkey(shop),
-						 second, NULL),
-			 WB_EREJECTED);
+	                                         second, NULL),
+	                 WB_EREJECTED);
 	wb_signer_free(shop);
 	wb_signer_free(shop2);
 }
@@ -178,8 +176,8 @@ static void
 test_registry_refuses_conflicts_and_unknowns(void **state)
 {
 	fx_ledger *fx = *state;
-	wb_signer *acme = fx_register(fx, "Acme", 10, 0, "0614141", "urn:acme:",
-				      NULL);
+	wb_signer *acme =
+	        fx_register(fx, "Acme", 10, 0, "0614141", "urn:acme:", NULL);
 	wb_signer *other = test_signer("Other", 30);
 	wb_namespace ns = { WB_NS_GS1_COMPANY_PREFIX, "06141" };
 	wb_namespace lit = { WB_NS_LITERAL_PREFIX, "urn:acme:sub:" };
@@ -267,9 +265,8 @@ test_registry_as_of_any_index(void **state)
 	fx_ledger *fx = *state;
 	uint64_t reg_shop, changed, rotated;
 	wb_signer *acme = fx_register(fx, "Acme", 10, 0, "0614141", NULL, NULL);
-	wb_signer *shop = fx_register(fx, "Shop", 11,
-				      FX_ROLE(WB_ROLE_RETAILER), NULL, NULL,
-				      &reg_shop);
+	wb_signer *shop = fx_register(fx, "Shop", 11, FX_ROLE(WB_ROLE_RETAILER),
+	                              NULL, NULL, &reg_shop);
 	wb_signer *shop2 = test_signer("Shop", 23);
 	wb_role roles[] = { WB_ROLE_RETAILER, WB_ROLE_REGULATOR };
 	wb_registry_change c = { 0 };
@@ -288,32 +285,30 @@ test_registry_as_of_any_index(void **state)
 	rotated = res.index;
 
 	assert_int_equal(wb_journal_registry_at(&v, &n, fx->j, reg_shop - 1),
-			 WB_OK);
+	                 WB_OK);
 	assert_int_equal(n, 1);
 	assert_null(find(v, n, "Shop"));
 	free(v);
 	assert_int_equal(wb_journal_registry_at(&v, &n, fx->j, changed - 1),
-			 WB_OK);
+	                 WB_OK);
 	assert_int_equal(n, 2);
 	sh = find(v, n, "Shop");
 	assert_non_null(sh);
 	assert_true(wb_stakeholder_has_role(sh, WB_ROLE_RETAILER));
 	assert_false(wb_stakeholder_has_role(sh, WB_ROLE_REGULATOR));
 	assert_memory_equal(sh->key.b, wb_signer_pubkey(shop)->b,
-			    WB_PUBKEY_LEN);
+	                    WB_PUBKEY_LEN);
 	free(v);
-	assert_int_equal(wb_journal_registry_at(&v, &n, fx->j, changed),
-			 WB_OK);
-	assert_true(wb_stakeholder_has_role(find(v, n, "Shop"),
-					    WB_ROLE_REGULATOR));
+	assert_int_equal(wb_journal_registry_at(&v, &n, fx->j, changed), WB_OK);
+	assert_true(
+	        wb_stakeholder_has_role(find(v, n, "Shop"), WB_ROLE_REGULATOR));
 	free(v);
-	assert_int_equal(wb_journal_registry_at(&v, &n, fx->j, rotated),
-			 WB_OK);
+	assert_int_equal(wb_journal_registry_at(&v, &n, fx->j, rotated), WB_OK);
 	sh = find(v, n, "Shop");
 	assert_memory_equal(sh->key.b, wb_signer_pubkey(shop2)->b,
-			    WB_PUBKEY_LEN);
+	                    WB_PUBKEY_LEN);
 	assert_string_equal(find(v, n, "Acme")->namespaces[0].prefix,
-			    "0614141");
+	                    "0614141");
 	free(v);
 	wb_signer_free(acme);
 	wb_signer_free(shop);

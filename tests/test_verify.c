@@ -23,7 +23,7 @@ struct world {
 
 static void
 submit_object(struct world *w, const wb_signer *s, const char *ev,
-	      const char *id, wb_action action, const char *step)
+              const char *id, wb_action action, const char *step)
 {
 	const char *ids[] = { id };
 	wb_result res;
@@ -53,14 +53,14 @@ setup(void **state)
 	w->commits = 3;
 	for (int i = 0; i < 6; i++) {
 		snprintf(id, sizeof(id), "urn:epc:id:sgtin:0614141.107346.%d",
-			 i % 3);
+		         i % 3);
 		snprintf(ev, sizeof(ev), "ev-%d", i);
 		if (i < 3) {
 			submit_object(w, w->acme, ev, id, WB_ACTION_ADD,
-				      "commissioning");
+			              "commissioning");
 		} else {
 			submit_object(w, w->shop, ev, id, WB_ACTION_OBSERVE,
-				      "receiving");
+			              "receiving");
 		}
 		w->commits++;
 	}
@@ -88,7 +88,7 @@ verify(struct world *w)
 	wb_verify_report r;
 
 	assert_int_equal(wb_verify_journal(&r, w->fx.j, NULL, NULL, NULL),
-			 WB_OK);
+	                 WB_OK);
 	return r;
 }
 
@@ -96,7 +96,7 @@ verify(struct world *w)
  * would (the journal must be closed: LMDB forbids two opens per process). */
 static void
 raw_open(struct world *w, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi,
-	 const char *db)
+         const char *db)
 {
 	wb_journal_close(w->fx.j);
 	w->fx.j = NULL;
@@ -179,8 +179,8 @@ test_verify_finds_each_flipped_byte(void **state)
 		r = verify(w);
 		if (r.ok || r.first_bad != 6) {
 			fail_msg("byte %zu of %zu: ok=%d first_bad=%llu (%s)",
-				 off, len, r.ok,
-				 (unsigned long long)r.first_bad, r.problem);
+			         off, len, r.ok,
+			         (unsigned long long)r.first_bad, r.problem);
 		}
 		flip_entry_byte(w, 6, off); /* put it back */
 	}
@@ -313,10 +313,10 @@ test_verify_finds_signed_rule_breaking_entry(void **state)
 	 * commissioning Acme's item, correctly signed by the shop. */
 	w->fx.j->skip_rules = true;
 	submit_object(w, w->shop, "rogue", "urn:epc:id:sgtin:0614141.107346.77",
-		      WB_ACTION_ADD, "commissioning");
+	              WB_ACTION_ADD, "commissioning");
 	w->fx.j->skip_rules = false;
 	submit_object(w, w->acme, "after", "urn:epc:id:sgtin:0614141.107346.78",
-		      WB_ACTION_ADD, "commissioning");
+	              WB_ACTION_ADD, "commissioning");
 	r = verify(w);
 	assert_false(r.ok);
 	assert_int_equal(r.first_bad, bad);
@@ -346,9 +346,9 @@ test_verify_reports_progress(void **state)
 	struct progress_seen seen = { 0 };
 	wb_verify_report r;
 
-	assert_int_equal(wb_verify_journal(&r, w->fx.j, NULL, on_progress,
-					   &seen),
-			 WB_OK);
+	assert_int_equal(
+	        wb_verify_journal(&r, w->fx.j, NULL, on_progress, &seen),
+	        WB_OK);
 	assert_true(r.ok);
 	assert_true(seen.calls >= 1);
 	assert_int_equal(seen.done, w->size);

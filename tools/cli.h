@@ -30,19 +30,19 @@ typedef struct {
 
 /** Prints "waybill <cmd>: message" to stderr; returns code. */
 int cli_fail(int code, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /** True when argv[*i] is `name`; then *value_out is the next argument
  * (advancing *i). Exits with a usage error when the value is missing. */
 bool cli_opt(int argc, char **argv, int *i, const char *name,
-	     const char **value_out);
+             const char **value_out);
 
 /** True when argv[i] is -h or --help. */
 bool cli_is_help(const char *arg);
 
 /** Parses a decimal count; false when not a number in [min, max]. */
 bool cli_parse_u64(const char *text, unsigned long long min,
-		   unsigned long long max, unsigned long long *out);
+                   unsigned long long max, unsigned long long *out);
 
 /** Writes s as a JSON string literal (with quotes). */
 void cli_json_string(FILE *f, const char *s);

@@ -6,17 +6,17 @@
 #include <string.h>
 
 static const char keygen_help[] =
-	"usage: waybill keygen NAME [--out FILE]\n"
-	"\n"
-	"Generates an Ed25519 key named NAME. The private key goes to FILE\n"
-	"(default NAME.key, with '/' turned into '_') with mode 0600, in the\n"
-	"C2SP signer-key form PRIVATE+KEY+NAME+KEYID+BASE64; an existing file\n"
-	"is never overwritten. The verifier key NAME+KEYID+BASE64 is printed:\n"
-	"give it to the ledger operator to register you, or to `waybill init\n"
-	"--admin-key`.\n"
-	"\n"
-	"A key name is UTF-8 without spaces, '+' or control characters. A\n"
-	"ledger's log key is named after the ledger's origin.\n";
+        "usage: waybill keygen NAME [--out FILE]\n"
+        "\n"
+        "Generates an Ed25519 key named NAME. The private key goes to FILE\n"
+        "(default NAME.key, with '/' turned into '_') with mode 0600, in the\n"
+        "C2SP signer-key form PRIVATE+KEY+NAME+KEYID+BASE64; an existing file\n"
+        "is never overwritten. The verifier key NAME+KEYID+BASE64 is printed:\n"
+        "give it to the ledger operator to register you, or to `waybill init\n"
+        "--admin-key`.\n"
+        "\n"
+        "A key name is UTF-8 without spaces, '+' or control characters. A\n"
+        "ledger's log key is named after the ledger's origin.\n";
 
 int
 cmd_keygen(int argc, char **argv)
@@ -37,19 +37,20 @@ cmd_keygen(int argc, char **argv)
 		}
 		if (argv[i][0] == '-' || name != NULL) {
 			return cli_fail(CLI_USAGE, "keygen",
-					"unexpected argument %s (see --help)",
-					argv[i]);
+			                "unexpected argument %s (see --help)",
+			                argv[i]);
 		}
 		name = argv[i];
 	}
 	if (name == NULL) {
 		return cli_fail(CLI_USAGE, "keygen",
-				"name the key: waybill keygen NAME");
+		                "name the key: waybill keygen NAME");
 	}
 	if (!wb_key_name_valid(name)) {
-		return cli_fail(CLI_USAGE, "keygen",
-				"\"%s\" is not a valid key name: use UTF-8 without spaces, '+' or control characters",
-				name);
+		return cli_fail(
+		        CLI_USAGE, "keygen",
+		        "\"%s\" is not a valid key name: use UTF-8 without spaces, '+' or control characters",
+		        name);
 	}
 	if (out == NULL) {
 		snprintf(path, sizeof(path), "%s.key", name);
@@ -60,18 +61,19 @@ cmd_keygen(int argc, char **argv)
 	}
 	if ((rc = wb_signer_generate(&s, name)) != WB_OK) {
 		return cli_fail(CLI_ERROR, "keygen", "cannot generate: %s",
-				wb_strerror(rc));
+		                wb_strerror(rc));
 	}
 	rc = wb_keyfile_write(out, s);
 	if (rc == WB_EEXISTS) {
-		code = cli_fail(CLI_ERROR, "keygen",
-				"%s exists: keys are never overwritten; choose another --out",
-				out);
+		code = cli_fail(
+		        CLI_ERROR, "keygen",
+		        "%s exists: keys are never overwritten; choose another --out",
+		        out);
 		goto done;
 	}
 	if (rc != WB_OK) {
 		code = cli_fail(CLI_ERROR, "keygen", "cannot write %s: %s", out,
-				wb_strerror(rc));
+		                wb_strerror(rc));
 		goto done;
 	}
 	if ((rc = wb_verifier_format(&verifier, name, wb_signer_pubkey(s))) !=

@@ -10,49 +10,49 @@
 #include <unistd.h>
 
 static const char init_help[] =
-	"usage: waybill init --data DIR --origin ORIGIN --admin-key PUBKEY|FILE\n"
-	"                    [--log-key FILE] [--custody advisory|strict]\n"
-	"                    [--max-ids N] [--max-attributes N]\n"
-	"                    [--max-stamp-bytes N]\n"
-	"\n"
-	"Creates a new ledger in DIR: the genesis entry (leaf 0) names the\n"
-	"origin, the log key, the admin key and the custody policy; the ledger\n"
-	"ID is SHA-256 of the genesis entry's bytes.\n"
-	"\n"
-	"  --origin ORIGIN     the checkpoint origin, e.g. example.com/waybill;\n"
-	"                      the log key is named after it\n"
-	"  --admin-key KEY     the admin's verifier key text, or a file holding\n"
-	"                      it (the admin signs registry changes only)\n"
-	"  --log-key FILE      the log key (signs checkpoints only); created\n"
-	"                      with mode 0600 when absent (default DIR/log.key)\n"
-	"  --custody POLICY    advisory (default): a custodian's act by another\n"
-	"                      is accepted and flagged; strict: refused\n"
-	"  --max-ids N         identifiers per stamp (default 10000)\n"
-	"  --max-attributes N  attributes per stamp (default 256)\n"
-	"  --max-stamp-bytes N bytes per stamp (default 1048576)\n"
-	"\n"
-	"The limits are fixed at genesis so that audits judge every entry as\n"
-	"the append did.\n";
+        "usage: waybill init --data DIR --origin ORIGIN --admin-key PUBKEY|FILE\n"
+        "                    [--log-key FILE] [--custody advisory|strict]\n"
+        "                    [--max-ids N] [--max-attributes N]\n"
+        "                    [--max-stamp-bytes N]\n"
+        "\n"
+        "Creates a new ledger in DIR: the genesis entry (leaf 0) names the\n"
+        "origin, the log key, the admin key and the custody policy; the ledger\n"
+        "ID is SHA-256 of the genesis entry's bytes.\n"
+        "\n"
+        "  --origin ORIGIN     the checkpoint origin, e.g. example.com/waybill;\n"
+        "                      the log key is named after it\n"
+        "  --admin-key KEY     the admin's verifier key text, or a file holding\n"
+        "                      it (the admin signs registry changes only)\n"
+        "  --log-key FILE      the log key (signs checkpoints only); created\n"
+        "                      with mode 0600 when absent (default DIR/log.key)\n"
+        "  --custody POLICY    advisory (default): a custodian's act by another\n"
+        "                      is accepted and flagged; strict: refused\n"
+        "  --max-ids N         identifiers per stamp (default 10000)\n"
+        "  --max-attributes N  attributes per stamp (default 256)\n"
+        "  --max-stamp-bytes N bytes per stamp (default 1048576)\n"
+        "\n"
+        "The limits are fixed at genesis so that audits judge every entry as\n"
+        "the append did.\n";
 
 static const char verify_help[] =
-	"usage: waybill verify --data DIR [--json]\n"
-	"\n"
-	"Verifies the whole journal from its bytes and the log key alone: it\n"
-	"replays every entry through the append rules (signatures, each key's\n"
-	"validity at its index, namespaces, recall authority, decommissioning,\n"
-	"cycles, event time vs record time, duplicate event IDs), checks every\n"
-	"per-twin chain link and that each signed checkpoint's root is what the\n"
-	"entries produce. It reports the first bad index and what is wrong.\n"
-	"Stamps whose key was later revoked from an earlier index are flagged.\n"
-	"\n"
-	"Exit status: 0 when the ledger verifies, 1 when it does not, 5 when it\n"
-	"cannot be read.\n";
+        "usage: waybill verify --data DIR [--json]\n"
+        "\n"
+        "Verifies the whole journal from its bytes and the log key alone: it\n"
+        "replays every entry through the append rules (signatures, each key's\n"
+        "validity at its index, namespaces, recall authority, decommissioning,\n"
+        "cycles, event time vs record time, duplicate event IDs), checks every\n"
+        "per-twin chain link and that each signed checkpoint's root is what the\n"
+        "entries produce. It reports the first bad index and what is wrong.\n"
+        "Stamps whose key was later revoked from an earlier index are flagged.\n"
+        "\n"
+        "Exit status: 0 when the ledger verifies, 1 when it does not, 5 when it\n"
+        "cannot be read.\n";
 
 static const char info_help[] =
-	"usage: waybill info --data DIR [--json]\n"
-	"\n"
-	"Prints the ledger's origin, ID, log and admin keys, custody policy,\n"
-	"limits, tree size, root and latest checkpoint.\n";
+        "usage: waybill info --data DIR [--json]\n"
+        "\n"
+        "Prints the ledger's origin, ID, log and admin keys, custody policy,\n"
+        "limits, tree size, root and latest checkpoint.\n";
 
 static int
 parse_custody(const char *text, wb_custody *out)
@@ -74,8 +74,8 @@ parse_limit(const char *name, const char *text, uint32_t *out)
 
 	if (!cli_parse_u64(text, 1, UINT32_MAX, &v)) {
 		return cli_fail(CLI_USAGE, "init",
-				"%s must be a whole number from 1 to %u",
-				name, UINT32_MAX);
+		                "%s must be a whole number from 1 to %u", name,
+		                UINT32_MAX);
 	}
 	*out = (uint32_t)v;
 	return CLI_OK;
@@ -84,32 +84,34 @@ parse_limit(const char *name, const char *text, uint32_t *out)
 /* The log key: read from FILE when it exists, else made and written. */
 static int
 load_or_make_log_key(wb_signer **out, const char *path, const char *origin,
-		     bool *created)
+                     bool *created)
 {
 	wb_err rc = wb_keyfile_read(out, path);
 
 	*created = false;
 	if (rc == WB_OK) {
 		if (strcmp(wb_signer_name(*out), origin) != 0) {
-			return cli_fail(CLI_USAGE, "init",
-					"the log key in %s is named %s, but a log key must be named after the origin %s: make one with `waybill keygen %s --out FILE`",
-					path, wb_signer_name(*out), origin,
-					origin);
+			return cli_fail(
+			        CLI_USAGE, "init",
+			        "the log key in %s is named %s, but a log key must be named after the origin %s: make one with `waybill keygen %s --out FILE`",
+			        path, wb_signer_name(*out), origin, origin);
 		}
 		return CLI_OK;
 	}
 	if (rc != WB_ENOTFOUND) {
-		return cli_fail(CLI_ERROR, "init",
-				"cannot use the log key %s: %s", path,
-				rc == WB_EDENIED
-					? "it is readable by others, or unreadable (chmod 600)"
-				: rc == WB_EPROTO ? "it is not a private key file"
-						  : wb_strerror(rc));
+		return cli_fail(
+		        CLI_ERROR, "init", "cannot use the log key %s: %s",
+		        path,
+		        rc == WB_EDENIED
+		                ? "it is readable by others, or unreadable (chmod 600)"
+		        : rc == WB_EPROTO ? "it is not a private key file"
+		                          : wb_strerror(rc));
 	}
 	if ((rc = wb_signer_generate(out, origin)) != WB_OK ||
 	    (rc = wb_keyfile_write(path, *out)) != WB_OK) {
-		return cli_fail(CLI_ERROR, "init", "cannot create the log key %s: %s",
-				path, wb_strerror(rc));
+		return cli_fail(CLI_ERROR, "init",
+		                "cannot create the log key %s: %s", path,
+		                wb_strerror(rc));
 	}
 	*created = true;
 	return CLI_OK;
@@ -117,7 +119,7 @@ load_or_make_log_key(wb_signer **out, const char *path, const char *origin,
 
 static void
 print_key(FILE *f, const char *label, const char *name, const wb_pubkey *pk,
-	  bool json)
+          bool json)
 {
 	char *text = NULL;
 	char hex[2 * WB_PUBKEY_LEN + 1];
@@ -154,7 +156,7 @@ print_info(wb_journal *j, bool json)
 	    (rc = wb_journal_root(&root, j, size)) != WB_OK ||
 	    (rc = wb_journal_checkpoint(&cp, j, 0)) != WB_OK) {
 		return cli_fail(CLI_ERROR, "info", "cannot read the ledger: %s",
-				wb_strerror(rc));
+		                wb_strerror(rc));
 	}
 	wb_hex_encode(id, wb_journal_ledger_id(j), WB_HASH_LEN);
 	wb_hash_to_hex(root_hex, &root);
@@ -165,7 +167,7 @@ print_info(wb_journal *j, bool json)
 		print_key(stdout, "log_key", g->origin, &g->log_key, true);
 		printf(",");
 		print_key(stdout, "admin_key", g->admin_key_name, &g->admin_key,
-			  true);
+		          true);
 		printf(",\"custody\":\"%s\",\"format_version\":%u,"
 		       "\"max_ids\":%u,\"max_attributes\":%u,"
 		       "\"max_stamp_bytes\":%u,\"size\":%llu,\"root\":\"%s\","
@@ -180,7 +182,7 @@ print_info(wb_journal *j, bool json)
 		printf("%-12s %s\n", "ledger ID", id);
 		print_key(stdout, "log key", g->origin, &g->log_key, false);
 		print_key(stdout, "admin key", g->admin_key_name, &g->admin_key,
-			  false);
+		          false);
 		printf("%-12s %s\n", "custody",
 		       g->custody == WB_CUSTODY_STRICT ? "strict" : "advisory");
 		printf("%-12s %u IDs, %u attributes, %u bytes per stamp\n",
@@ -213,15 +215,16 @@ cmd_init(int argc, char **argv)
 			fputs(init_help, stdout);
 			return CLI_OK;
 		} else if (cli_opt(argc, argv, &i, "--data", &dir) ||
-			   cli_opt(argc, argv, &i, "--origin", &co.origin) ||
-			   cli_opt(argc, argv, &i, "--admin-key", &admin) ||
-			   cli_opt(argc, argv, &i, "--log-key", &log_path)) {
+		           cli_opt(argc, argv, &i, "--origin", &co.origin) ||
+		           cli_opt(argc, argv, &i, "--admin-key", &admin) ||
+		           cli_opt(argc, argv, &i, "--log-key", &log_path)) {
 			continue;
 		} else if (cli_opt(argc, argv, &i, "--custody", &v)) {
 			if (parse_custody(v, &co.custody) != 0) {
-				return cli_fail(CLI_USAGE, "init",
-						"--custody is advisory or strict, not %s",
-						v);
+				return cli_fail(
+				        CLI_USAGE, "init",
+				        "--custody is advisory or strict, not %s",
+				        v);
 			}
 		} else if (cli_opt(argc, argv, &i, "--max-ids", &v)) {
 			if ((code = parse_limit("--max-ids", v, &co.max_ids))) {
@@ -229,82 +232,89 @@ cmd_init(int argc, char **argv)
 			}
 		} else if (cli_opt(argc, argv, &i, "--max-attributes", &v)) {
 			if ((code = parse_limit("--max-attributes", v,
-						&co.max_attributes))) {
+			                        &co.max_attributes))) {
 				return code;
 			}
 		} else if (cli_opt(argc, argv, &i, "--max-stamp-bytes", &v)) {
 			if ((code = parse_limit("--max-stamp-bytes", v,
-						&co.max_stamp_bytes))) {
+			                        &co.max_stamp_bytes))) {
 				return code;
 			}
 		} else {
 			return cli_fail(CLI_USAGE, "init",
-					"unknown argument %s (see --help)",
-					argv[i]);
+			                "unknown argument %s (see --help)",
+			                argv[i]);
 		}
 	}
 	if (dir == NULL || co.origin == NULL || admin == NULL) {
-		return cli_fail(CLI_USAGE, "init",
-				"--data, --origin and --admin-key are required (see --help)");
+		return cli_fail(
+		        CLI_USAGE, "init",
+		        "--data, --origin and --admin-key are required (see --help)");
 	}
 	if (!wb_key_name_valid(co.origin)) {
-		return cli_fail(CLI_USAGE, "init",
-				"origin \"%s\" must be a valid key name: UTF-8 without spaces, '+' or control characters, at most 128 bytes",
-				co.origin);
+		return cli_fail(
+		        CLI_USAGE, "init",
+		        "origin \"%s\" must be a valid key name: UTF-8 without spaces, '+' or control characters, at most 128 bytes",
+		        co.origin);
 	}
 	rc = wb_keyfile_read_public(admin_name, &co.admin_key, admin);
 	if (rc == WB_EDENIED) {
-		return cli_fail(CLI_USAGE, "init",
-				"--admin-key %s: the file is unreadable, or a private key readable by group or others (treat it as leaked, or chmod 600 it); better, pass the admin's verifier key text",
-				admin);
+		return cli_fail(
+		        CLI_USAGE, "init",
+		        "--admin-key %s: the file is unreadable, or a private key readable by group or others (treat it as leaked, or chmod 600 it); better, pass the admin's verifier key text",
+		        admin);
 	}
 	if (rc != WB_OK) {
-		return cli_fail(CLI_USAGE, "init",
-				"--admin-key %s is neither verifier key text (NAME+KEYID+BASE64) nor a file holding a key",
-				admin);
+		return cli_fail(
+		        CLI_USAGE, "init",
+		        "--admin-key %s is neither verifier key text (NAME+KEYID+BASE64) nor a file holding a key",
+		        admin);
 	}
 	co.admin_key_name = admin_name;
 	if (wb_journal_open(&j, dir, NULL) != WB_ENOTFOUND) {
 		wb_journal_close(j);
-		return cli_fail(CLI_ERROR, "init",
-				"%s already holds a ledger: pick a new directory",
-				dir);
+		return cli_fail(
+		        CLI_ERROR, "init",
+		        "%s already holds a ledger: pick a new directory", dir);
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		return cli_fail(CLI_ERROR, "init", "cannot create %s: %s", dir,
-				strerror(errno));
+		                strerror(errno));
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		return cli_fail(CLI_ERROR, "init", "%s is not a directory",
-				dir);
+		                dir);
 	}
 	if (log_path == NULL) {
 		snprintf(default_log, sizeof(default_log), "%s/log.key", dir);
 		log_path = default_log;
 	}
 	if ((code = load_or_make_log_key(&log, log_path, co.origin,
-					 &created)) != CLI_OK) {
+	                                 &created)) != CLI_OK) {
 		return code;
 	}
 	if (memcmp(wb_signer_pubkey(log)->b, co.admin_key.b, WB_PUBKEY_LEN) ==
 	    0) {
-		code = cli_fail(CLI_USAGE, "init",
-				"the admin key and the log key must differ: they sign different things");
+		code = cli_fail(
+		        CLI_USAGE, "init",
+		        "the admin key and the log key must differ: they sign different things");
 		goto out;
 	}
 	co.log_key = log;
 	if ((rc = wb_journal_create(dir, &co)) != WB_OK) {
-		code = cli_fail(CLI_ERROR, "init", "cannot create the ledger: %s",
-				wb_strerror(rc));
+		code = cli_fail(CLI_ERROR, "init",
+		                "cannot create the ledger: %s",
+		                wb_strerror(rc));
 		goto out;
 	}
 	if ((rc = wb_journal_open(&j, dir, NULL)) != WB_OK) {
-		code = cli_fail(CLI_ERROR, "init", "cannot open the new ledger: %s",
-				cli_open_error(rc));
+		code = cli_fail(CLI_ERROR, "init",
+		                "cannot open the new ledger: %s",
+		                cli_open_error(rc));
 		goto out;
 	}
 	fprintf(stderr, "created ledger in %s (log key %s%s)\n", dir, log_path,
-		created ? ", new" : "");
+	        created ? ", new" : "");
 	code = print_info(j, false);
 	wb_journal_close(j);
 out:
@@ -326,8 +336,8 @@ progress_bar(uint64_t done, uint64_t total, void *arg)
 	}
 	filled = (int)((double)done / (double)total * width);
 	fprintf(stderr, "\rverifying [%.*s%*s] %llu/%llu", filled,
-		"########################################", width - filled, "",
-		(unsigned long long)done, (unsigned long long)total);
+	        "########################################", width - filled, "",
+	        (unsigned long long)done, (unsigned long long)total);
 	if (done >= total) {
 		fputc('\n', stderr);
 	}
@@ -352,8 +362,8 @@ cmd_verify(int argc, char **argv)
 			json = true;
 		} else {
 			return cli_fail(CLI_USAGE, "verify",
-					"unknown argument %s (see --help)",
-					argv[i]);
+			                "unknown argument %s (see --help)",
+			                argv[i]);
 		}
 	}
 	if (dir == NULL) {
@@ -362,14 +372,13 @@ cmd_verify(int argc, char **argv)
 	if ((j = cli_open_ledger("verify", dir)) == NULL) {
 		return CLI_ERROR;
 	}
-	rc = wb_verify_journal(&r, j, NULL,
-			       !json && isatty(STDERR_FILENO) ? progress_bar
-							      : NULL,
-			       NULL);
+	rc = wb_verify_journal(
+	        &r, j, NULL,
+	        !json && isatty(STDERR_FILENO) ? progress_bar : NULL, NULL);
 	wb_journal_close(j);
 	if (rc != WB_OK) {
 		return cli_fail(CLI_ERROR, "verify", "cannot verify: %s",
-				wb_strerror(rc));
+		                wb_strerror(rc));
 	}
 	if (json) {
 		printf("{\"ok\":%s,\"entries\":%llu,\"checkpoints\":%llu,"
@@ -426,8 +435,8 @@ cmd_info(int argc, char **argv)
 			json = true;
 		} else {
 			return cli_fail(CLI_USAGE, "info",
-					"unknown argument %s (see --help)",
-					argv[i]);
+			                "unknown argument %s (see --help)",
+			                argv[i]);
 		}
 	}
 	if (dir == NULL) {

@@ -20,8 +20,7 @@ cli_fail(int code, const char *cmd, const char *fmt, ...)
 }
 
 bool
-cli_opt(int argc, char **argv, int *i, const char *name,
-	const char **value_out)
+cli_opt(int argc, char **argv, int *i, const char *name, const char **value_out)
 {
 	size_t n = strlen(name);
 
@@ -37,7 +36,7 @@ cli_opt(int argc, char **argv, int *i, const char *name,
 	}
 	if (*i + 1 >= argc) {
 		fprintf(stderr, "waybill: %s needs a value (see --help)\n",
-			name);
+		        name);
 		exit(CLI_USAGE);
 	}
 	*value_out = argv[++*i];
@@ -51,8 +50,8 @@ cli_is_help(const char *arg)
 }
 
 bool
-cli_parse_u64(const char *text, unsigned long long min,
-	      unsigned long long max, unsigned long long *out)
+cli_parse_u64(const char *text, unsigned long long min, unsigned long long max,
+              unsigned long long *out)
 {
 	char *end;
 	unsigned long long v;
@@ -120,7 +119,7 @@ cli_open_ledger(const char *cmd, const char *dir)
 
 	if (rc != WB_OK) {
 		cli_fail(CLI_ERROR, cmd, "cannot open %s: %s", dir,
-			 cli_open_error(rc));
+		         cli_open_error(rc));
 		return NULL;
 	}
 	return j;

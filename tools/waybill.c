@@ -21,13 +21,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: waybill COMMAND [ARGS] (waybill COMMAND --help)\n\n"
-		   "commands:\n");
+	           "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		fprintf(f, "  %-10s %s\n", commands[i].name,
-			commands[i].summary);
+		        commands[i].summary);
 	}
-	fprintf(f, "\nexit status: 0 ok, 1 verification failed, 2 usage error,\n"
-		   "3 refused by the ledger, 4 network failure, 5 other error\n");
+	fprintf(f,
+	        "\nexit status: 0 ok, 1 verification failed, 2 usage error,\n"
+	        "3 refused by the ledger, 4 network failure, 5 other error\n");
 }
 
 int

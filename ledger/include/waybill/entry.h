@@ -37,8 +37,8 @@ typedef enum {
 } wb_custody;
 
 /* The defaults of the limits fixed at genesis. */
-#define WB_DEFAULT_MAX_IDS 10000
-#define WB_DEFAULT_MAX_ATTRIBUTES 256
+#define WB_DEFAULT_MAX_IDS         10000
+#define WB_DEFAULT_MAX_ATTRIBUTES  256
 #define WB_DEFAULT_MAX_STAMP_BYTES (1024 * 1024)
 
 typedef struct {
@@ -139,9 +139,8 @@ typedef struct {
  * (proof or signature fails, or the entry is not the given stamp).
  */
 wb_err wb_receipt_verify(wb_receipt_info *info_out, const uint8_t *receipt,
-			 size_t len, const char *origin,
-			 const wb_pubkey *log_key, const uint8_t *stamp,
-			 size_t stamp_len,
-			 const uint8_t signature[WB_SIG_LEN]);
+                         size_t len, const char *origin,
+                         const wb_pubkey *log_key, const uint8_t *stamp,
+                         size_t stamp_len, const uint8_t signature[WB_SIG_LEN]);
 
 #endif

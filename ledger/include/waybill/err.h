@@ -42,30 +42,31 @@ typedef enum {
 /* Why a stamp or registry change was refused. Mirrors proto Reason. */
 typedef enum {
 	WB_REJECT_NONE = 0,
-	WB_REJECT_MALFORMED,        /* bytes do not parse, or fields missing */
-	WB_REJECT_WRONG_LEDGER,     /* the ledger ID is another ledger's */
-	WB_REJECT_UNKNOWN_SIGNER,   /* the key is not registered */
-	WB_REJECT_KEY_REVOKED,      /* the key is revoked at this index */
-	WB_REJECT_KEY_ROTATED,      /* the key was replaced by a rotation */
-	WB_REJECT_BAD_SIGNATURE,    /* the signature does not verify */
-	WB_REJECT_BAD_ID,           /* an identifier is empty, too long, ... */
-	WB_REJECT_TOO_MANY_IDS,     /* more identifiers than the limit */
+	WB_REJECT_MALFORMED,      /* bytes do not parse, or fields missing */
+	WB_REJECT_WRONG_LEDGER,   /* the ledger ID is another ledger's */
+	WB_REJECT_UNKNOWN_SIGNER, /* the key is not registered */
+	WB_REJECT_KEY_REVOKED,    /* the key is revoked at this index */
+	WB_REJECT_KEY_ROTATED,    /* the key was replaced by a rotation */
+	WB_REJECT_BAD_SIGNATURE,  /* the signature does not verify */
+	WB_REJECT_BAD_ID,         /* an identifier is empty, too long, ... */
+	WB_REJECT_TOO_MANY_IDS,   /* more identifiers than the limit */
 	WB_REJECT_TOO_MANY_ATTRIBUTES, /* more attributes than the limit */
-	WB_REJECT_TOO_LARGE,        /* the stamp is over the size limit */
-	WB_REJECT_FUTURE_EVENT_TIME, /* event time > record time + 5 min */
+	WB_REJECT_TOO_LARGE,           /* the stamp is over the size limit */
+	WB_REJECT_FUTURE_EVENT_TIME,   /* event time > record time + 5 min */
 	WB_REJECT_OUTSIDE_NAMESPACE, /* commissioning outside own namespaces */
 	WB_REJECT_NO_RECALL_AUTHORITY, /* not the commissioner nor regulator */
 	WB_REJECT_NO_LIFT_AUTHORITY, /* not the recall's issuer nor regulator */
-	WB_REJECT_UNKNOWN_RECALL,   /* a lift names no recall */
-	WB_REJECT_DECOMMISSIONED,   /* a twin was decommissioned */
-	WB_REJECT_CYCLE,            /* a container would contain itself */
+	WB_REJECT_UNKNOWN_RECALL,    /* a lift names no recall */
+	WB_REJECT_DECOMMISSIONED,    /* a twin was decommissioned */
+	WB_REJECT_CYCLE,             /* a container would contain itself */
 	WB_REJECT_DUPLICATE_EVENT_ID, /* same event ID, other bytes */
-	WB_REJECT_NOT_CUSTODIAN,    /* custodian's act by another (strict) */
-	WB_REJECT_WRONG_KEY,        /* the key may not sign this kind */
-	WB_REJECT_REGISTRY_CONFLICT, /* key or namespace taken, ... */
-	WB_REJECT_BAD_POSSESSION_PROOF, /* rotation without the new key's proof */
-	WB_REJECT_UNKNOWN_STAKEHOLDER, /* a registry change names no one */
-	WB_REJECT_COUNT_,           /* not a reason: the number of reasons */
+	WB_REJECT_NOT_CUSTODIAN,      /* custodian's act by another (strict) */
+	WB_REJECT_WRONG_KEY,          /* the key may not sign this kind */
+	WB_REJECT_REGISTRY_CONFLICT,  /* key or namespace taken, ... */
+	WB_REJECT_BAD_POSSESSION_PROOF, /* rotation without the new key's proof
+	                                 */
+	WB_REJECT_UNKNOWN_STAKEHOLDER,  /* a registry change names no one */
+	WB_REJECT_COUNT_, /* not a reason: the number of reasons */
 } wb_reject;
 
 /* A refusal: the reason and a message that tells the user what to fix. */
@@ -89,7 +90,7 @@ const char *wb_reject_text(wb_reject reason);
  * A NULL problem is allowed (the reason is then dropped).
  */
 wb_err wb_reject_set(wb_problem *p, wb_reject reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /**
  * Puts "prefix: " in front of a problem's message (truncating the end if

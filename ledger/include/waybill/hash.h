@@ -48,7 +48,7 @@ int wb_hash_equal(const wb_hash *a, const wb_hash *b);
  * @return WB_OK, or WB_EINVAL for odd length, bad digits or overflow.
  */
 wb_err wb_hex_decode(uint8_t *out, size_t out_size, size_t *len_out,
-		     const char *hex, size_t hex_len);
+                     const char *hex, size_t hex_len);
 
 /** Encodes len bytes as lower-case hex into out (2*len+1 bytes). */
 void wb_hex_encode(char *out, const uint8_t *data, size_t len);

@@ -32,11 +32,11 @@
 #define WB_KEY_MAX 256
 
 typedef enum {
-	WB_ID_OTHER = 0,  /* not an EPC or Digital Link: keyed as given */
-	WB_ID_EPC_OTHER,  /* an EPC URI with no GS1 key (gid, usdod, ...) */
-	WB_ID_GS1_ITEM,   /* an instance: SGTIN, SSCC, GRAI, GIAI, ... */
-	WB_ID_GS1_CLASS,  /* a class: GTIN, LGTIN (GTIN + lot), pattern */
-	WB_ID_GS1_PARTY,  /* a party or location: GLN, SGLN, PGLN */
+	WB_ID_OTHER = 0, /* not an EPC or Digital Link: keyed as given */
+	WB_ID_EPC_OTHER, /* an EPC URI with no GS1 key (gid, usdod, ...) */
+	WB_ID_GS1_ITEM,  /* an instance: SGTIN, SSCC, GRAI, GIAI, ... */
+	WB_ID_GS1_CLASS, /* a class: GTIN, LGTIN (GTIN + lot), pattern */
+	WB_ID_GS1_PARTY, /* a party or location: GLN, SGLN, PGLN */
 } wb_id_kind;
 
 typedef struct {
@@ -51,8 +51,7 @@ typedef struct {
  * message naming the problem (empty, too long, not UTF-8, control
  * character, malformed EPC URI or Digital Link, bad check digit, ...).
  */
-wb_err wb_id_parse(wb_twin_id *out, const char *id, size_t len,
-		   wb_problem *p);
+wb_err wb_id_parse(wb_twin_id *out, const char *id, size_t len, wb_problem *p);
 
 /**
  * The canonical key of a GS1 item's class, for lot membership: an SGTIN's
@@ -74,6 +73,6 @@ bool wb_id_in_company_prefix(const char *key, const char *prefix);
  * True when the ID as given, or its canonical key, starts with prefix.
  */
 bool wb_id_in_literal_prefix(const char *id, const char *key,
-			     const char *prefix);
+                             const char *prefix);
 
 #endif

@@ -38,8 +38,8 @@
 
 typedef struct wb_journal wb_journal;
 
-#define WB_DEFAULT_MAP_SIZE ((size_t)64 << 20)      /* 64 MiB */
-#define WB_DEFAULT_MAX_MAP_SIZE ((size_t)64 << 30)  /* 64 GiB */
+#define WB_DEFAULT_MAP_SIZE     ((size_t)64 << 20) /* 64 MiB */
+#define WB_DEFAULT_MAX_MAP_SIZE ((size_t)64 << 30) /* 64 GiB */
 /* How far ahead of the record time an event time may be. */
 #define WB_MAX_FUTURE_US (5 * 60 * 1000000ull)
 
@@ -48,12 +48,12 @@ typedef struct {
 	const wb_signer *log_key; /* its name must equal origin */
 	wb_pubkey admin_key;
 	const char *admin_key_name; /* optional: its verifier key name */
-	wb_custody custody; /* 0: advisory */
-	uint32_t max_ids;   /* 0: WB_DEFAULT_MAX_IDS */
+	wb_custody custody;         /* 0: advisory */
+	uint32_t max_ids;           /* 0: WB_DEFAULT_MAX_IDS */
 	uint32_t max_attributes;
 	uint32_t max_stamp_bytes;
-	size_t map_size;     /* 0: WB_DEFAULT_MAP_SIZE */
-	size_t max_map_size; /* 0: WB_DEFAULT_MAX_MAP_SIZE */
+	size_t map_size;         /* 0: WB_DEFAULT_MAP_SIZE */
+	size_t max_map_size;     /* 0: WB_DEFAULT_MAX_MAP_SIZE */
 	uint64_t record_time_us; /* 0: now (tests fix it) */
 } wb_journal_create_opts;
 
@@ -80,7 +80,7 @@ wb_err wb_journal_create(const char *dir, const wb_journal_create_opts *o);
  * WB_ECORRUPT, WB_EIO.
  */
 wb_err wb_journal_open(wb_journal **out, const char *dir,
-		       const wb_journal_open_opts *o);
+                       const wb_journal_open_opts *o);
 
 /** Closes a ledger; NULL is allowed. No append may be running. */
 void wb_journal_close(wb_journal *j);
@@ -145,8 +145,8 @@ typedef struct {
  * key), WB_EIO.
  */
 wb_err wb_journal_append(wb_journal *j, wb_submission *subs, size_t n,
-			 wb_result *results, const wb_append_opts *o,
-			 uint64_t *size_out);
+                         wb_result *results, const wb_append_opts *o,
+                         uint64_t *size_out);
 
 /*
  * Reading.
@@ -157,14 +157,14 @@ wb_err wb_journal_append(wb_journal *j, wb_submission *subs, size_t n,
  * @return WB_OK, WB_ENOTFOUND.
  */
 wb_err wb_journal_entry(uint8_t **out, size_t *len_out, wb_journal *j,
-			uint64_t index);
+                        uint64_t index);
 
 /** Calls fn for each entry in [from, to) in order; a non-OK return from fn
  * stops the walk and is returned. The bytes are borrowed for the call. */
-typedef wb_err (*wb_entry_fn)(uint64_t index, const uint8_t *bytes,
-			      size_t len, void *arg);
+typedef wb_err (*wb_entry_fn)(uint64_t index, const uint8_t *bytes, size_t len,
+                              void *arg);
 wb_err wb_journal_range(wb_journal *j, uint64_t from, uint64_t to,
-			wb_entry_fn fn, void *arg);
+                        wb_entry_fn fn, void *arg);
 
 /**
  * The signed checkpoint of tree size `size` (0: the latest) as malloc'd
@@ -186,8 +186,7 @@ wb_err wb_journal_leaf_hash(wb_hash *out, wb_journal *j, uint64_t index);
  * @return WB_OK, WB_EINVAL (index >= size or size beyond the tree).
  */
 wb_err wb_journal_inclusion_proof(wb_hash *proof_out, size_t *n_out,
-				  wb_journal *j, uint64_t index,
-				  uint64_t size);
+                                  wb_journal *j, uint64_t index, uint64_t size);
 
 /**
  * Consistency proof between sizes m and n; proof_out holds
@@ -195,7 +194,7 @@ wb_err wb_journal_inclusion_proof(wb_hash *proof_out, size_t *n_out,
  * @return WB_OK, WB_EINVAL (0 == m, m > n, or n beyond the tree).
  */
 wb_err wb_journal_consistency_proof(wb_hash *proof_out, size_t *n_out,
-				    wb_journal *j, uint64_t m, uint64_t n);
+                                    wb_journal *j, uint64_t m, uint64_t n);
 
 /**
  * A receipt for entry `index` against the checkpoint of tree size `size`
@@ -203,7 +202,7 @@ wb_err wb_journal_consistency_proof(wb_hash *proof_out, size_t *n_out,
  * @return WB_OK, WB_ENOTFOUND (no such entry or checkpoint), WB_EINVAL.
  */
 wb_err wb_journal_receipt(uint8_t **out, size_t *len_out, wb_journal *j,
-			  uint64_t index, uint64_t size);
+                          uint64_t index, uint64_t size);
 
 /**
  * A page of a twin's history: the indexes of the entries that touched it,
@@ -214,8 +213,8 @@ wb_err wb_journal_receipt(uint8_t **out, size_t *len_out, wb_journal *j,
  * stamped), WB_EREJECTED (not a valid ID; p says why).
  */
 wb_err wb_journal_history(uint64_t *indexes_out, size_t *n_out, size_t max,
-			  wb_journal *j, const char *twin_id, uint64_t after,
-			  bool reverse, wb_problem *p);
+                          wb_journal *j, const char *twin_id, uint64_t after,
+                          bool reverse, wb_problem *p);
 
 /*
  * The registry.
@@ -253,14 +252,14 @@ typedef struct {
  * @return WB_OK, WB_ENOTFOUND.
  */
 wb_err wb_journal_stakeholder(wb_stakeholder *out, wb_key_status *status,
-			      wb_journal *j, const wb_pubkey *key);
+                              wb_journal *j, const wb_pubkey *key);
 
 /**
  * Whether `key` may sign a stamp at `index`: WB_OK, or WB_EREJECTED with
  * the reason (unknown signer, revoked, rotated) in p.
  */
 wb_err wb_journal_key_valid_at(wb_journal *j, const wb_pubkey *key,
-			       uint64_t index, wb_problem *p);
+                               uint64_t index, wb_problem *p);
 
 /**
  * The registry as of entry `index` (inclusive), rebuilt from the journal's
@@ -269,7 +268,7 @@ wb_err wb_journal_key_valid_at(wb_journal *j, const wb_pubkey *key,
  * @return WB_OK, WB_ENOMEM, WB_ECORRUPT.
  */
 wb_err wb_journal_registry_at(wb_stakeholder **out, size_t *n_out,
-			      wb_journal *j, uint64_t index);
+                              wb_journal *j, uint64_t index);
 
 /** A backup: a consistent, compacted copy of the ledger into dir (which
  * must exist and be empty), safe while appends run.

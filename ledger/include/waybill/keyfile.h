@@ -38,6 +38,6 @@ wb_err wb_keyfile_read(wb_signer **out, const char *path);
  * (a private key file readable by others), WB_EPROTO (malformed), WB_EIO.
  */
 wb_err wb_keyfile_read_public(char *name_out, wb_pubkey *pk_out,
-			      const char *text_or_path);
+                              const char *text_or_path);
 
 #endif

@@ -25,8 +25,9 @@ int wb_log_level_parse(const char *name);
 int wb_log_enabled(wb_log_level level);
 
 void wb_log_write(wb_log_level level, const char *file, int line,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-#define wb_log(level, ...) wb_log_write((level), __FILE__, __LINE__, __VA_ARGS__)
+#define wb_log(level, ...) \
+	wb_log_write((level), __FILE__, __LINE__, __VA_ARGS__)
 
 #endif

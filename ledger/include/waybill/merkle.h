@@ -30,19 +30,19 @@
 #define WB_MERKLE_MAX_PROOF 64
 
 /** Returns the hash of the perfect subtree (level, index). */
-typedef wb_err (*wb_merkle_get_fn)(wb_hash *out, unsigned level,
-				   uint64_t index, void *arg);
+typedef wb_err (*wb_merkle_get_fn)(wb_hash *out, unsigned level, uint64_t index,
+                                   void *arg);
 
 /** Receives a perfect subtree hash completed by an append. */
 typedef wb_err (*wb_merkle_put_fn)(unsigned level, uint64_t index,
-				   const wb_hash *hash, void *arg);
+                                   const wb_hash *hash, void *arg);
 
 /**
  * The root of the first `size` leaves (size 0: SHA-256 of nothing).
  * @return WB_OK, or what the callback returns.
  */
 wb_err wb_merkle_root(wb_hash *out, uint64_t size, wb_merkle_get_fn get,
-		      void *arg);
+                      void *arg);
 
 /**
  * The inclusion proof (audit path) of leaf `index` in the tree of `size`
@@ -50,8 +50,8 @@ wb_err wb_merkle_root(wb_hash *out, uint64_t size, wb_merkle_get_fn get,
  * @return WB_OK, WB_EINVAL (index >= size), or the callback's error.
  */
 wb_err wb_merkle_inclusion_proof(wb_hash *proof_out, size_t *n_out,
-				 uint64_t index, uint64_t size,
-				 wb_merkle_get_fn get, void *arg);
+                                 uint64_t index, uint64_t size,
+                                 wb_merkle_get_fn get, void *arg);
 
 /**
  * The consistency proof between sizes m and n, RFC 9162 §2.1.4.1.
@@ -60,8 +60,8 @@ wb_err wb_merkle_inclusion_proof(wb_hash *proof_out, size_t *n_out,
  * @return WB_OK, WB_EINVAL (m == 0 or m > n), or the callback's error.
  */
 wb_err wb_merkle_consistency_proof(wb_hash *proof_out, size_t *n_out,
-				   uint64_t m, uint64_t n,
-				   wb_merkle_get_fn get, void *arg);
+                                   uint64_t m, uint64_t n, wb_merkle_get_fn get,
+                                   void *arg);
 
 /**
  * Verifies an inclusion proof given as raw bytes: leaf hash, the proof's
@@ -69,10 +69,10 @@ wb_err wb_merkle_consistency_proof(wb_hash *proof_out, size_t *n_out,
  * @return WB_OK, or WB_EBADSIG when it does not verify for any reason.
  */
 wb_err wb_merkle_verify_inclusion(const uint8_t *leaf_hash, size_t leaf_len,
-				  uint64_t index, uint64_t size,
-				  const uint8_t *proof, size_t proof_len,
-				  const uint8_t *root, size_t root_len)
-	__attribute__((warn_unused_result));
+                                  uint64_t index, uint64_t size,
+                                  const uint8_t *proof, size_t proof_len,
+                                  const uint8_t *root, size_t root_len)
+        __attribute__((warn_unused_result));
 
 /**
  * Verifies a consistency proof between (size1, root1) and (size2, root2),
@@ -80,10 +80,10 @@ wb_err wb_merkle_verify_inclusion(const uint8_t *leaf_hash, size_t leaf_len,
  * @return WB_OK, or WB_EBADSIG when it does not verify for any reason.
  */
 wb_err wb_merkle_verify_consistency(uint64_t size1, uint64_t size2,
-				    const uint8_t *root1, size_t root1_len,
-				    const uint8_t *root2, size_t root2_len,
-				    const uint8_t *proof, size_t proof_len)
-	__attribute__((warn_unused_result));
+                                    const uint8_t *root1, size_t root1_len,
+                                    const uint8_t *root2, size_t root2_len,
+                                    const uint8_t *proof, size_t proof_len)
+        __attribute__((warn_unused_result));
 
 /**
  * Records leaf `index` (which must be the next leaf): calls put for the
@@ -92,7 +92,7 @@ wb_err wb_merkle_verify_consistency(uint64_t size1, uint64_t size2,
  * @return WB_OK, or a callback's error.
  */
 wb_err wb_merkle_append(uint64_t index, const wb_hash *leaf_hash,
-			wb_merkle_get_fn get, wb_merkle_put_fn put, void *arg);
+                        wb_merkle_get_fn get, wb_merkle_put_fn put, void *arg);
 
 /*
  * An in-memory tree over an array of leaf hashes, for tests, the verifier
@@ -105,6 +105,6 @@ typedef struct {
 
 /** A wb_merkle_get_fn over a wb_merkle_mem (computes nodes on demand). */
 wb_err wb_merkle_mem_get(wb_hash *out, unsigned level, uint64_t index,
-			 void *arg);
+                         void *arg);
 
 #endif

@@ -39,7 +39,7 @@ wb_err wb_note_sign(char **out, const char *text, const wb_signer *s);
  * signature by that key, or it does not verify).
  */
 wb_err wb_note_verify(size_t *text_len_out, const char *note, size_t len,
-		      const char *name, const wb_pubkey *pk);
+                      const char *name, const wb_pubkey *pk);
 
 typedef struct {
 	char origin[256];
@@ -53,7 +53,7 @@ typedef struct {
  * @return WB_OK, WB_EINVAL, WB_ENOMEM.
  */
 wb_err wb_checkpoint_sign(char **out, const char *origin, uint64_t size,
-			  const wb_hash *root, const wb_signer *s);
+                          const wb_hash *root, const wb_signer *s);
 
 /**
  * Verifies a checkpoint note with the log key (name = origin) and parses
@@ -61,6 +61,6 @@ wb_err wb_checkpoint_sign(char **out, const char *origin, uint64_t size,
  * @return WB_OK, WB_EPROTO (malformed), WB_EBADSIG (signature).
  */
 wb_err wb_checkpoint_verify(wb_checkpoint *out, const char *note, size_t len,
-			    const char *origin, const wb_pubkey *log_key);
+                            const char *origin, const wb_pubkey *log_key);
 
 #endif

@@ -29,9 +29,9 @@
 
 #include "waybill/err.h"
 
-#define WB_PUBKEY_LEN 32
-#define WB_SIG_LEN 64
-#define WB_SEED_LEN 32
+#define WB_PUBKEY_LEN   32
+#define WB_SIG_LEN      64
+#define WB_SEED_LEN     32
 #define WB_KEY_NAME_MAX 128
 
 typedef struct {
@@ -40,9 +40,9 @@ typedef struct {
 
 /* What a signature is for; each has its own context string. */
 typedef enum {
-	WB_SIG_STAMP,      /* "waybill/v1/stamp": a stakeholder's Stamp */
-	WB_SIG_REGISTRY,   /* "waybill/v1/registry": an admin RegistryChange */
-	WB_SIG_AUTH,       /* "waybill/v1/auth": a challenge or request header */
+	WB_SIG_STAMP,    /* "waybill/v1/stamp": a stakeholder's Stamp */
+	WB_SIG_REGISTRY, /* "waybill/v1/registry": an admin RegistryChange */
+	WB_SIG_AUTH,     /* "waybill/v1/auth": a challenge or request header */
 	WB_SIG_POSSESSION, /* "waybill/v1/possession": a new key's proof */
 } wb_sig_context;
 
@@ -62,7 +62,7 @@ wb_err wb_signer_generate(wb_signer **out, const char *name);
  * @return WB_OK, WB_EINVAL (bad name), WB_ENOMEM.
  */
 wb_err wb_signer_from_seed(wb_signer **out, const char *name,
-			   const uint8_t seed[WB_SEED_LEN]);
+                           const uint8_t seed[WB_SEED_LEN]);
 
 /**
  * Parses a signer key text (trailing white space allowed). The key ID in
@@ -95,30 +95,30 @@ const char *wb_signer_name(const wb_signer *s);
  * @return WB_OK, or WB_EINTERNAL if libsodium fails.
  */
 wb_err wb_sig_sign(uint8_t sig_out[WB_SIG_LEN], const wb_signer *s,
-		   wb_sig_context ctx, const void *msg, size_t len);
+                   wb_sig_context ctx, const void *msg, size_t len);
 
 /**
  * Verifies a signature over context || 0x00 || msg.
  * @return WB_OK, or WB_EBADSIG when it does not verify.
  */
 wb_err wb_sig_verify(const wb_pubkey *pk, wb_sig_context ctx, const void *msg,
-		     size_t len, const uint8_t sig[WB_SIG_LEN])
-	__attribute__((warn_unused_result));
+                     size_t len, const uint8_t sig[WB_SIG_LEN])
+        __attribute__((warn_unused_result));
 
 /**
  * Signs msg as it is, with no context (for C2SP signed notes only).
  * @return WB_OK, or WB_EINTERNAL.
  */
 wb_err wb_sig_sign_raw(uint8_t sig_out[WB_SIG_LEN], const wb_signer *s,
-		       const void *msg, size_t len);
+                       const void *msg, size_t len);
 
 /**
  * Verifies a signature over msg as it is (C2SP signed notes only).
  * @return WB_OK, or WB_EBADSIG.
  */
 wb_err wb_sig_verify_raw(const wb_pubkey *pk, const void *msg, size_t len,
-			 const uint8_t sig[WB_SIG_LEN])
-	__attribute__((warn_unused_result));
+                         const uint8_t sig[WB_SIG_LEN])
+        __attribute__((warn_unused_result));
 
 /** True when name is a valid C2SP key name. */
 int wb_key_name_valid(const char *name);
@@ -151,6 +151,6 @@ wb_err wb_base64_encode(char **out, const void *data, size_t len);
  * @return WB_OK, or WB_EPROTO (bad text, or more than out_size bytes).
  */
 wb_err wb_base64_decode(uint8_t *out, size_t out_size, size_t *len_out,
-			const char *text, size_t text_len);
+                        const char *text, size_t text_len);
 
 #endif

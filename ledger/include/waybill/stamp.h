@@ -325,12 +325,12 @@ typedef struct {
 /** Serialises a registry change into malloc'd bytes (free()).
  * @return WB_OK, WB_EINVAL, WB_ENOMEM. */
 wb_err wb_registry_change_encode(uint8_t **out, size_t *len_out,
-				 const wb_registry_change *c);
+                                 const wb_registry_change *c);
 
 /** Parses registry change bytes (wb_registry_change_free).
  * @return WB_OK, WB_EPROTO, WB_ENOMEM. */
-wb_err wb_registry_change_decode(wb_registry_change **out,
-				 const uint8_t *bytes, size_t len);
+wb_err wb_registry_change_decode(wb_registry_change **out, const uint8_t *bytes,
+                                 size_t len);
 
 /** Frees a decoded registry change; NULL is allowed. */
 void wb_registry_change_free(wb_registry_change *c);
@@ -340,17 +340,16 @@ void wb_registry_change_free(wb_registry_change *c);
  * (context waybill/v1/possession) over ledger_id || old_key || new_key.
  * @return WB_OK, WB_EINTERNAL.
  */
-wb_err wb_possession_sign(uint8_t sig_out[WB_SIG_LEN],
-			  const wb_signer *new_key,
-			  const uint8_t ledger_id[WB_HASH_LEN],
-			  const wb_pubkey *old_key);
+wb_err wb_possession_sign(uint8_t sig_out[WB_SIG_LEN], const wb_signer *new_key,
+                          const uint8_t ledger_id[WB_HASH_LEN],
+                          const wb_pubkey *old_key);
 
 /** Checks a proof of possession. @return WB_OK or WB_EBADSIG. */
 wb_err wb_possession_verify(const uint8_t sig[WB_SIG_LEN],
-			    const wb_pubkey *new_key,
-			    const uint8_t ledger_id[WB_HASH_LEN],
-			    const wb_pubkey *old_key)
-	__attribute__((warn_unused_result));
+                            const wb_pubkey *new_key,
+                            const uint8_t ledger_id[WB_HASH_LEN],
+                            const wb_pubkey *old_key)
+        __attribute__((warn_unused_result));
 
 /** The name of a role ("regulator"); never NULL. */
 const char *wb_role_name(wb_role role);

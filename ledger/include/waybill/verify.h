@@ -24,19 +24,18 @@
 #include "waybill/journal.h"
 
 typedef struct {
-	bool ok;               /* no problem found */
-	uint64_t entries;      /* entries checked */
-	uint64_t checkpoints;  /* checkpoints checked */
-	uint64_t first_bad;    /* when !ok: the first bad index */
-	char problem[512];     /* when !ok: what is wrong there */
-	uint64_t flagged;      /* stamps by keys revoked retroactively */
+	bool ok;              /* no problem found */
+	uint64_t entries;     /* entries checked */
+	uint64_t checkpoints; /* checkpoints checked */
+	uint64_t first_bad;   /* when !ok: the first bad index */
+	char problem[512];    /* when !ok: what is wrong there */
+	uint64_t flagged;     /* stamps by keys revoked retroactively */
 	uint64_t first_flagged;
 	uint64_t custody_gaps; /* stamps accepted with a custody gap */
 } wb_verify_report;
 
 /** Called now and then with entries done and the total. */
-typedef void (*wb_verify_progress_fn)(uint64_t done, uint64_t total,
-				      void *arg);
+typedef void (*wb_verify_progress_fn)(uint64_t done, uint64_t total, void *arg);
 
 /**
  * Verifies the whole journal. A report with ok == false is not an error:
@@ -46,7 +45,7 @@ typedef void (*wb_verify_progress_fn)(uint64_t done, uint64_t total,
  * @return WB_OK (see the report), WB_ENOMEM, WB_EIO.
  */
 wb_err wb_verify_journal(wb_verify_report *out, wb_journal *j,
-			 const char *scratch_dir,
-			 wb_verify_progress_fn progress, void *arg);
+                         const char *scratch_dir,
+                         wb_verify_progress_fn progress, void *arg);
 
 #endif
