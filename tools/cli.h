@@ -58,5 +58,6 @@ int cmd_keygen(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

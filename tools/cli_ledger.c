@@ -48,6 +48,15 @@ static const char verify_help[] =
         "Exit status: 0 when the ledger verifies, 1 when it does not, 5 when it\n"
         "cannot be read.\n";
 
+static const char export_help[] =
+        "usage: waybill export --data DIR --out FILE [--from N] [--to N]\n"
+        "\n"
+        "Writes a self-verifying export of the entries [N, M): the genesis, the\n"
+        "log key's checkpoint of tree size M (default: the latest), the hashes\n"
+        "that prove the range against it, every registry entry before N with its\n"
+        "inclusion proof, then the entries. M must be a tree size some commit\n"
+        "ended at. Check it with `waybill verify --export FILE`.\n";
+
 static const char info_help[] =
         "usage: waybill info --data DIR [--json]\n"
         "\n"
@@ -343,10 +352,96 @@ progress_bar(uint64_t done, uint64_t total, void *arg)
 	}
 }
 
+static void
+print_report(const wb_verify_report *r, bool json)
+{
+	if (json) {
+		printf("\"ok\":%s,\"entries\":%llu,\"checkpoints\":%llu,"
+		       "\"flagged\":%llu,\"custody_gaps\":%llu",
+		       r->ok ? "true" : "false", (unsigned long long)r->entries,
+		       (unsigned long long)r->checkpoints,
+		       (unsigned long long)r->flagged,
+		       (unsigned long long)r->custody_gaps);
+		if (!r->ok) {
+			printf(",\"first_bad\":%llu,\"problem\":",
+			       (unsigned long long)r->first_bad);
+			cli_json_string(stdout, r->problem);
+		}
+		if (r->flagged > 0) {
+			printf(",\"first_flagged\":%llu",
+			       (unsigned long long)r->first_flagged);
+		}
+		printf("}\n");
+	} else if (r->ok) {
+		printf("ok: %llu entries and %llu checkpoints verify\n",
+		       (unsigned long long)r->entries,
+		       (unsigned long long)r->checkpoints);
+		if (r->flagged > 0) {
+			printf("flagged: %llu stamps by keys revoked from an earlier index (first at %llu)\n",
+			       (unsigned long long)r->flagged,
+			       (unsigned long long)r->first_flagged);
+		}
+		if (r->custody_gaps > 0) {
+			printf("custody gaps: %llu stamps acted for a custodian\n",
+			       (unsigned long long)r->custody_gaps);
+		}
+	} else {
+		printf("FAILED at entry %llu: %s\n",
+		       (unsigned long long)r->first_bad, r->problem);
+	}
+}
+
+static int
+verify_export_file(const char *path, const char *log_key, bool json)
+{
+	wb_export_info info;
+	wb_verify_report r;
+	wb_pubkey anchor;
+	char id[2 * WB_HASH_LEN + 1];
+	FILE *f;
+	wb_err rc;
+
+	if (log_key != NULL &&
+	    wb_keyfile_read_public(NULL, &anchor, log_key) != WB_OK) {
+		return cli_fail(
+		        CLI_USAGE, "verify",
+		        "--log-key %s is neither verifier key text nor a key file",
+		        log_key);
+	}
+	if ((f = fopen(path, "rb")) == NULL) {
+		return cli_fail(CLI_ERROR, "verify", "cannot open %s: %s", path,
+		                strerror(errno));
+	}
+	rc = wb_verify_export(
+	        &r, &info, f, log_key ? &anchor : NULL, NULL,
+	        !json && isatty(STDERR_FILENO) ? progress_bar : NULL, NULL);
+	fclose(f);
+	if (rc != WB_OK) {
+		return cli_fail(CLI_ERROR, "verify", "cannot verify %s: %s",
+		                path, wb_strerror(rc));
+	}
+	wb_hex_encode(id, info.ledger_id, WB_HASH_LEN);
+	if (json) {
+		printf("{\"ledger_id\":\"%s\",\"origin\":", id);
+		cli_json_string(stdout, info.origin);
+		printf(",\"from\":%llu,\"to\":%llu,\"replayed\":%s,",
+		       (unsigned long long)info.from,
+		       (unsigned long long)info.to,
+		       info.replayed ? "true" : "false");
+	} else {
+		printf("export of %s (ledger %s), entries [%llu, %llu)%s\n",
+		       info.origin, id, (unsigned long long)info.from,
+		       (unsigned long long)info.to,
+		       info.replayed ? ", every rule replayed" : "");
+	}
+	print_report(&r, json);
+	return r.ok ? CLI_OK : CLI_VERIFY_FAILED;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
-	const char *dir = NULL;
+	const char *dir = NULL, *export_path = NULL, *log_key = NULL;
 	bool json = false;
 	wb_verify_report r;
 	wb_journal *j;
@@ -356,7 +451,9 @@ cmd_verify(int argc, char **argv)
 		if (cli_is_help(argv[i])) {
 			fputs(verify_help, stdout);
 			return CLI_OK;
-		} else if (cli_opt(argc, argv, &i, "--data", &dir)) {
+		} else if (cli_opt(argc, argv, &i, "--data", &dir) ||
+		           cli_opt(argc, argv, &i, "--export", &export_path) ||
+		           cli_opt(argc, argv, &i, "--log-key", &log_key)) {
 			continue;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
@@ -366,8 +463,12 @@ cmd_verify(int argc, char **argv)
 			                argv[i]);
 		}
 	}
-	if (dir == NULL) {
-		return cli_fail(CLI_USAGE, "verify", "--data DIR is required");
+	if ((dir == NULL) == (export_path == NULL)) {
+		return cli_fail(CLI_USAGE, "verify",
+		                "give either --data DIR or --export FILE");
+	}
+	if (export_path != NULL) {
+		return verify_export_file(export_path, log_key, json);
 	}
 	if ((j = cli_open_ledger("verify", dir)) == NULL) {
 		return CLI_ERROR;
@@ -381,40 +482,74 @@ cmd_verify(int argc, char **argv)
 		                wb_strerror(rc));
 	}
 	if (json) {
-		printf("{\"ok\":%s,\"entries\":%llu,\"checkpoints\":%llu,"
-		       "\"flagged\":%llu,\"custody_gaps\":%llu",
-		       r.ok ? "true" : "false", (unsigned long long)r.entries,
-		       (unsigned long long)r.checkpoints,
-		       (unsigned long long)r.flagged,
-		       (unsigned long long)r.custody_gaps);
-		if (!r.ok) {
-			printf(",\"first_bad\":%llu,\"problem\":",
-			       (unsigned long long)r.first_bad);
-			cli_json_string(stdout, r.problem);
-		}
-		if (r.flagged > 0) {
-			printf(",\"first_flagged\":%llu",
-			       (unsigned long long)r.first_flagged);
-		}
-		printf("}\n");
-	} else if (r.ok) {
-		printf("ok: %llu entries and %llu checkpoints verify\n",
-		       (unsigned long long)r.entries,
-		       (unsigned long long)r.checkpoints);
-		if (r.flagged > 0) {
-			printf("flagged: %llu stamps by keys revoked from an earlier index (first at %llu)\n",
-			       (unsigned long long)r.flagged,
-			       (unsigned long long)r.first_flagged);
-		}
-		if (r.custody_gaps > 0) {
-			printf("custody gaps: %llu stamps acted for a custodian\n",
-			       (unsigned long long)r.custody_gaps);
-		}
-	} else {
-		printf("FAILED at entry %llu: %s\n",
-		       (unsigned long long)r.first_bad, r.problem);
+		printf("{");
 	}
+	print_report(&r, json);
 	return r.ok ? CLI_OK : CLI_VERIFY_FAILED;
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	const char *dir = NULL, *out = NULL, *v;
+	unsigned long long from = 0, to = 0;
+	wb_journal *j;
+	FILE *f;
+	wb_err rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(export_help, stdout);
+			return CLI_OK;
+		} else if (cli_opt(argc, argv, &i, "--data", &dir) ||
+		           cli_opt(argc, argv, &i, "--out", &out)) {
+			continue;
+		} else if (cli_opt(argc, argv, &i, "--from", &v)) {
+			if (!cli_parse_u64(v, 0, UINT64_MAX, &from)) {
+				return cli_fail(CLI_USAGE, "export",
+				                "--from takes an entry index");
+			}
+		} else if (cli_opt(argc, argv, &i, "--to", &v)) {
+			if (!cli_parse_u64(v, 1, UINT64_MAX, &to)) {
+				return cli_fail(CLI_USAGE, "export",
+				                "--to takes a tree size");
+			}
+		} else {
+			return cli_fail(CLI_USAGE, "export",
+			                "unknown argument %s (see --help)",
+			                argv[i]);
+		}
+	}
+	if (dir == NULL || out == NULL) {
+		return cli_fail(CLI_USAGE, "export",
+		                "--data DIR and --out FILE are required");
+	}
+	if ((j = cli_open_ledger("export", dir)) == NULL) {
+		return CLI_ERROR;
+	}
+	if ((f = fopen(out, "wbx")) == NULL) {
+		wb_journal_close(j);
+		return cli_fail(
+		        CLI_ERROR, "export",
+		        "cannot create %s: %s (an existing file is never overwritten)",
+		        out, strerror(errno));
+	}
+	rc = wb_export_write(f, j, from, to);
+	if (fclose(f) != 0 && rc == WB_OK) {
+		rc = WB_EIO;
+	}
+	wb_journal_close(j);
+	if (rc != WB_OK) {
+		unlink(out);
+		return cli_fail(
+		        rc == WB_EIO ? CLI_ERROR : CLI_USAGE, "export", "%s",
+		        rc == WB_ENOTFOUND
+		                ? "no checkpoint at that --to: give a tree size a commit ended at (see `waybill info`)"
+		        : rc == WB_EINVAL
+		                ? "the range is empty or beyond the ledger"
+		                : wb_strerror(rc));
+	}
+	return CLI_OK;
 }
 
 int

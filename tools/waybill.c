@@ -15,6 +15,8 @@ static const cli_command commands[] = {
 	{ "verify", "verify a ledger's whole journal offline", cmd_verify },
 	{ "info", "show a ledger's identity, keys, size and checkpoint",
 	  cmd_info },
+	{ "export", "write a self-verifying export of a journal range",
+	  cmd_export },
 };
 
 static void

@@ -30,7 +30,7 @@ contains() { # description, file, text
 	fi
 }
 
-echo "1..16"
+echo "1..21"
 "$W" keygen admin >admin.pub 2>/dev/null
 check "keygen makes a key" 0 $?
 contains "keygen prints the verifier key" admin.pub '^admin+[0-9a-f]\{8\}+'
@@ -54,6 +54,16 @@ contains "info gives the size" info.json '"size":1,'
 "$W" verify --data data --json >verify.json
 check "verify passes" 0 $?
 contains "verify reports ok" verify.json '"ok":true'
+"$W" export --data data --out all.wbx
+check "export writes a file" 0 $?
+"$W" verify --export all.wbx --log-key "$(sed -n 's/.*"log_key":"\([^"]*\)".*/\1/p' info.json)" --json >export.json
+check "the export verifies against the log key" 0 $?
+contains "the export was replayed" export.json '"replayed":true'
+head -c -1 all.wbx >cut.wbx
+"$W" verify --export cut.wbx >/dev/null
+check "a cut-off export fails verification" 1 $?
+"$W" export --data data --out all.wbx >/dev/null 2>&1
+check "export never overwrites" 5 $?
 "$W" verify --data nowhere >/dev/null 2>&1
 check "verify of no ledger" 5 $?
 "$W" frobnicate >/dev/null 2>&1

@@ -7,6 +7,7 @@
 
 #include "waybill/entry.h"
 #include "waybill/err.h"
+#include "waybill/export.h"
 #include "waybill/hash.h"
 #include "waybill/id.h"
 #include "waybill/journal.h"
