@@ -506,41 +506,6 @@ out:
 }
 
 wb_err
-wb_journal_checkpoint(char **out, wb_journal *j, uint64_t size)
-{
-	wb_cursor *c = NULL;
-	wb_txn t = { 0 };
-	uint8_t key[8];
-	wb_val k, v;
-	wb_err rc;
-
-	WB_CHECK_ARG(out && j);
-	*out = NULL;
-	if ((rc = wb_txn_begin(&t, j->mdb, false)) != WB_OK) {
-		return rc;
-	}
-	if (size == 0) {
-		if ((rc = wb_cursor_open(&c, &t, WB_DB_CHECKPOINTS)) == WB_OK) {
-			rc = wb_cursor_last(c, &k, &v);
-		}
-	} else {
-		wb_be64_put(key, size);
-		rc = wb_db_get(&t, WB_DB_CHECKPOINTS, key, 8, &v);
-	}
-	if (rc == WB_OK) {
-		if ((*out = malloc(v.len + 1)) == NULL) {
-			rc = WB_ENOMEM;
-		} else {
-			memcpy(*out, v.data, v.len);
-			(*out)[v.len] = '\0';
-		}
-	}
-	wb_cursor_close(c);
-	wb_txn_abort(&t);
-	return rc;
-}
-
-wb_err
 wb_journal_root(wb_hash *out, wb_journal *j, uint64_t size)
 {
 	wb_txn t = { 0 };
@@ -655,6 +620,23 @@ checkpoint_in_txn(wb_txn *t, uint64_t size, char **note_out, uint64_t *size_out)
 		}
 	}
 	wb_cursor_close(c);
+	return rc;
+}
+
+wb_err
+wb_journal_checkpoint(char **out, wb_journal *j, uint64_t size)
+{
+	wb_txn t = { 0 };
+	uint64_t found;
+	wb_err rc;
+
+	WB_CHECK_ARG(out && j);
+	*out = NULL;
+	if ((rc = wb_txn_begin(&t, j->mdb, false)) != WB_OK) {
+		return rc;
+	}
+	rc = checkpoint_in_txn(&t, size, out, &found);
+	wb_txn_abort(&t);
 	return rc;
 }
 
