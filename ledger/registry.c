@@ -143,25 +143,27 @@ wb_reg_owns(const wb_stakeholder *st, const char *id, const char *key)
 	return false;
 }
 
-wb_err
-wb_reg_namespace_owner(wb_txn *t, const char *id, const char *key,
-                       uint64_t *owner_out)
+/* Calls fn for each owned namespace until it returns other than WB_OK
+ * (WB_EEXISTS stops the scan as "found"). Namespaces are few (a handful per
+ * stakeholder): a scan is cheap and needs no knowledge of company-prefix
+ * lengths. */
+typedef wb_err (*ns_fn)(wb_ns_kind kind, const char *prefix, uint64_t owner,
+                        void *arg);
+
+static wb_err
+scan_namespaces(wb_txn *t, ns_fn fn, void *arg)
 {
 	wb_cursor *c = NULL;
 	wb_val k, v;
 	wb_err rc;
 
-	*owner_out = 0;
 	if ((rc = wb_cursor_open(&c, t, WB_DB_NAMESPACES)) != WB_OK) {
 		return rc;
 	}
-	/* Namespaces are few (a handful per stakeholder): a scan is cheap
-	 * and needs no knowledge of company-prefix lengths. */
 	for (rc = wb_cursor_seek(c, NULL, 0, &k, &v); rc == WB_OK;
 	     rc = wb_cursor_next(c, &k, &v)) {
 		char prefix[WB_ID_MAX + 1];
 		const uint8_t *kb = k.data;
-		bool hit;
 
 		if (k.len < 2 || k.len - 1 > WB_ID_MAX || v.len != 8) {
 			rc = WB_ECORRUPT;
@@ -169,16 +171,44 @@ wb_reg_namespace_owner(wb_txn *t, const char *id, const char *key,
 		}
 		memcpy(prefix, kb + 1, k.len - 1);
 		prefix[k.len - 1] = '\0';
-		hit = kb[0] == WB_NS_GS1_COMPANY_PREFIX
-		              ? wb_id_in_company_prefix(key, prefix)
-		              : wb_id_in_literal_prefix(id, key, prefix);
-		if (hit) {
-			*owner_out = wb_be64_get(v.data);
+		if ((rc = fn((wb_ns_kind)kb[0], prefix, wb_be64_get(v.data),
+		             arg)) != WB_OK) {
 			break;
 		}
 	}
 	wb_cursor_close(c);
 	return rc == WB_ENOTFOUND ? WB_OK : rc;
+}
+
+struct owner_query {
+	const char *id;
+	const char *key;
+	uint64_t owner;
+};
+
+static wb_err
+owner_of(wb_ns_kind kind, const char *prefix, uint64_t owner, void *arg)
+{
+	struct owner_query *q = arg;
+
+	if (kind == WB_NS_GS1_COMPANY_PREFIX
+	            ? wb_id_in_company_prefix(q->key, prefix)
+	            : wb_id_in_literal_prefix(q->id, q->key, prefix)) {
+		q->owner = owner;
+		return WB_EEXISTS;
+	}
+	return WB_OK;
+}
+
+wb_err
+wb_reg_namespace_owner(wb_txn *t, const char *id, const char *key,
+                       uint64_t *owner_out)
+{
+	struct owner_query q = { id, key, 0 };
+	wb_err rc = scan_namespaces(t, owner_of, &q);
+
+	*owner_out = q.owner;
+	return rc == WB_EEXISTS ? WB_OK : rc;
 }
 
 uint64_t
@@ -229,38 +259,31 @@ prefixes_overlap(const char *a, const char *b)
 	return strncmp(a, b, la < lb ? la : lb) == 0;
 }
 
+struct overlap_query {
+	const wb_namespace *ns;
+	wb_problem *p;
+};
+
+static wb_err
+overlaps(wb_ns_kind kind, const char *prefix, uint64_t owner, void *arg)
+{
+	struct overlap_query *q = arg;
+
+	if (kind == q->ns->kind && prefixes_overlap(prefix, q->ns->prefix)) {
+		return wb_reject_set(
+		        q->p, WB_REJECT_REGISTRY_CONFLICT,
+		        "namespace %s overlaps namespace %s of stakeholder %llu: a prefix has one owner",
+		        q->ns->prefix, prefix, (unsigned long long)owner);
+	}
+	return WB_OK;
+}
+
 static wb_err
 check_namespace_free(wb_txn *t, const wb_namespace *ns, wb_problem *p)
 {
-	wb_cursor *c = NULL;
-	wb_val k, v;
-	wb_err rc;
+	struct overlap_query q = { ns, p };
 
-	if ((rc = wb_cursor_open(&c, t, WB_DB_NAMESPACES)) != WB_OK) {
-		return rc;
-	}
-	for (rc = wb_cursor_seek(c, NULL, 0, &k, &v); rc == WB_OK;
-	     rc = wb_cursor_next(c, &k, &v)) {
-		char prefix[WB_ID_MAX + 1];
-		const uint8_t *kb = k.data;
-
-		if (k.len < 2 || k.len - 1 > WB_ID_MAX || v.len != 8) {
-			rc = WB_ECORRUPT;
-			break;
-		}
-		memcpy(prefix, kb + 1, k.len - 1);
-		prefix[k.len - 1] = '\0';
-		if (kb[0] == ns->kind && prefixes_overlap(prefix, ns->prefix)) {
-			rc = wb_reject_set(
-			        p, WB_REJECT_REGISTRY_CONFLICT,
-			        "namespace %s overlaps namespace %s of stakeholder %llu: a prefix has one owner",
-			        ns->prefix, prefix,
-			        (unsigned long long)wb_be64_get(v.data));
-			break;
-		}
-	}
-	wb_cursor_close(c);
-	return rc == WB_ENOTFOUND ? WB_OK : rc;
+	return scan_namespaces(t, overlaps, &q);
 }
 
 static wb_err
