@@ -73,6 +73,13 @@ uint64_t wb_be64_get(const uint8_t in[8]);
 /* Microseconds since the epoch, from CLOCK_REALTIME. */
 uint64_t wb_now_us(void);
 
+/* Decodes one UTF-8 sequence strictly (no overlong forms, no surrogates,
+ * nothing past U+10FFFF): its length, or 0 when it is invalid. */
+size_t wb_utf8_decode(uint32_t *cp_out, const uint8_t *p, size_t avail);
+
+/* Unicode White_Space (the set Go's unicode.IsSpace tests). */
+bool wb_unicode_space(uint32_t cp);
+
 /* True when s (len bytes) is valid UTF-8 without control characters. */
 bool wb_text_valid(const char *s, size_t len);
 

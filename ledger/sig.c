@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
+
 /* The C2SP signature type byte of Ed25519, first byte of every key blob. */
 #define ALG_ED25519 0x01
 
@@ -69,61 +71,6 @@ wb_sig_context_string(wb_sig_context ctx)
 	return context_valid(ctx) ? context_strings[ctx] : "";
 }
 
-/*
- * Decodes one UTF-8 sequence strictly (no overlong forms, no surrogates,
- * nothing past U+10FFFF). Returns its length, or 0 when it is invalid.
- */
-static size_t
-utf8_decode(uint32_t *cp_out, const uint8_t *p, size_t avail)
-{
-	uint32_t cp, min;
-	size_t n;
-
-	if (p[0] < 0x80) {
-		*cp_out = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = p[0] & 0x1f;
-		min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = p[0] & 0x0f;
-		min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = p[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n > avail) {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-		return 0;
-	}
-	*cp_out = cp;
-	return n;
-}
-
-/* Unicode White_Space, the set Go's unicode.IsSpace() tests. */
-static int
-is_unicode_space(uint32_t cp)
-{
-	return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 ||
-	       cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
-	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
-	       cp == 0x3000;
-}
-
 /* C0, DEL and C1: Unicode's Cc category. */
 static int
 is_control(uint32_t cp)
@@ -147,9 +94,9 @@ name_valid(const char *name, size_t len)
 	}
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode(&cp, p + i, len - i);
+		size_t n = wb_utf8_decode(&cp, p + i, len - i);
 
-		if (n == 0 || cp == '+' || is_unicode_space(cp) ||
+		if (n == 0 || cp == '+' || wb_unicode_space(cp) ||
 		    is_control(cp)) {
 			return 0;
 		}

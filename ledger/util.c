@@ -263,51 +263,73 @@ wb_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+size_t
+wb_utf8_decode(uint32_t *cp_out, const uint8_t *p, size_t avail)
+{
+	uint32_t cp, min;
+	size_t n;
+
+	if (avail == 0) {
+		return 0;
+	}
+	if (p[0] < 0x80) {
+		*cp_out = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = p[0] & 0x1f;
+		min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = p[0] & 0x0f;
+		min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = p[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > avail) {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		return 0;
+	}
+	*cp_out = cp;
+	return n;
+}
+
+bool
+wb_unicode_space(uint32_t cp)
+{
+	return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 ||
+	       cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+	       cp == 0x3000;
+}
+
 bool
 wb_text_valid(const char *s, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)s;
-	size_t i = 0;
 
-	while (i < len) {
-		uint32_t c = p[i];
-		size_t n;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = wb_utf8_decode(&cp, p + i, len - i);
 
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f) {
-				return false;
-			}
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			c &= 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			c &= 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			c &= 0x07;
-		} else {
+		/* C0, DEL and C1 controls are refused too. */
+		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
 			return false;
 		}
-		if (len - i <= n) {
-			return false;
-		}
-		for (size_t k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80) {
-				return false;
-			}
-			c = c << 6 | (p[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates, beyond U+10FFFF, C1 controls. */
-		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff ||
-		    (c >= 0x80 && c <= 0x9f)) {
-			return false;
-		}
-		i += n + 1;
+		i += n;
 	}
 	return true;
 }
