@@ -348,6 +348,8 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 	}
 	res->index = index;
 	res->custody_gap = ctx.custody_gap;
+	res->kind = s->kind;
+	res->lift_of = s->lift != NULL ? s->lift->recall_index : 0;
 out:
 	wb_buf_fini(&evkey);
 	free(touched);

@@ -75,6 +75,14 @@ static const struct {
 	                                     "the new key's proof of possession does not verify" },
 	[WB_REJECT_UNKNOWN_STAKEHOLDER] = { "unknown-stakeholder",
 	                                    "the registry change names no registered key" },
+	[WB_REJECT_AUTH_REQUIRED] = { "auth-required",
+	                              "this request needs an authenticated, registered key" },
+	[WB_REJECT_AUTH_STALE] = { "auth-stale",
+	                           "the authentication timestamp is more than 5 minutes off the server's clock" },
+	[WB_REJECT_AUTH_REPLAYED] = { "auth-replayed",
+	                              "the authentication nonce or challenge was used before" },
+	[WB_REJECT_NO_CHALLENGE] = { "no-challenge",
+	                             "authenticate needs a challenge fetched on this connection" },
 };
 
 const char *

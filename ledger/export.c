@@ -194,33 +194,81 @@ out:
 	return rc;
 }
 
-wb_err
-wb_export_write(FILE *f, wb_journal *j, uint64_t from, uint64_t to)
+/* Writes entries [first, end). */
+static wb_err
+put_entries(FILE *f, wb_journal *j, uint64_t first, uint64_t end,
+	    uint64_t to)
 {
-	uint64_t *reg = NULL;
-	size_t n_reg = 0;
-	wb_err rc;
+	wb_err rc = WB_OK;
 
-	WB_CHECK_ARG(f && j);
-	if ((rc = write_head(f, j, from, &to, &reg, &n_reg)) != WB_OK) {
-		goto out;
-	}
-	for (uint64_t page = from; page < to && rc == WB_OK; page += PAGE) {
-		uint64_t end = page + PAGE < to ? page + PAGE : to;
+	for (uint64_t page = first; page < end && rc == WB_OK; page += PAGE) {
+		uint64_t stop = page + PAGE < end ? page + PAGE : end;
 		wb_txn t = { 0 };
 
 		if ((rc = wb_txn_begin(&t, j->mdb, false)) != WB_OK) {
 			break;
 		}
-		for (uint64_t i = page; i < end && rc == WB_OK; i++) {
+		for (uint64_t i = page; i < stop && rc == WB_OK; i++) {
 			rc = put_entry(f, &t, i, to, false);
 		}
 		wb_txn_abort(&t);
 	}
-	if (rc == WB_OK && fflush(f) != 0) {
+	return rc;
+}
+
+wb_err
+wb_export_write_page(FILE *f, wb_journal *j, uint64_t from, uint64_t *to,
+		     uint64_t cursor, uint64_t max_entries,
+		     uint64_t *next_cursor)
+{
+	uint64_t *reg = NULL, first, end, size;
+	size_t n_reg = 0;
+	char *note = NULL;
+	wb_err rc;
+
+	WB_CHECK_ARG(f && j && to && next_cursor && max_entries > 0);
+	if (cursor == 0) {
+		if ((rc = write_head(f, j, from, to, &reg, &n_reg)) != WB_OK) {
+			goto out;
+		}
+		first = from;
+	} else {
+		/* A later page: the range must still end at a checkpoint. */
+		if ((rc = wb_journal_size(&size, j)) != WB_OK) {
+			goto out;
+		}
+		if (*to == 0 || *to > size || cursor - 1 < from ||
+		    cursor - 1 >= *to) {
+			rc = WB_EINVAL;
+			goto out;
+		}
+		if ((rc = wb_journal_checkpoint(&note, j, *to)) != WB_OK) {
+			goto out;
+		}
+		first = cursor - 1;
+	}
+	end = *to - first > max_entries ? first + max_entries : *to;
+	if ((rc = put_entries(f, j, first, end, *to)) == WB_OK &&
+	    fflush(f) != 0) {
 		rc = WB_EIO;
 	}
+	*next_cursor = end < *to ? end + 1 : 0;
 out:
 	free(reg);
+	free(note);
+	return rc;
+}
+
+wb_err
+wb_export_write(FILE *f, wb_journal *j, uint64_t from, uint64_t to)
+{
+	uint64_t cursor = 0;
+	wb_err rc;
+
+	WB_CHECK_ARG(f && j);
+	do {
+		rc = wb_export_write_page(f, j, from, &to, cursor, UINT64_MAX,
+					  &cursor);
+	} while (rc == WB_OK && cursor != 0);
 	return rc;
 }

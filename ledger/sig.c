@@ -613,3 +613,9 @@ wb_base64_decode(uint8_t *out, size_t out_size, size_t *len_out,
 	}
 	return WB_OK;
 }
+
+void
+wb_random_bytes(void *buf, size_t len)
+{
+	randombytes_buf(buf, len);
+}

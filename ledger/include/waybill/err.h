@@ -66,6 +66,10 @@ typedef enum {
 	WB_REJECT_BAD_POSSESSION_PROOF, /* rotation without the new key's proof
 	                                 */
 	WB_REJECT_UNKNOWN_STAKEHOLDER,  /* a registry change names no one */
+	WB_REJECT_AUTH_REQUIRED,        /* a read needs a registered key */
+	WB_REJECT_AUTH_STALE,           /* auth timestamp off by > 5 min */
+	WB_REJECT_AUTH_REPLAYED,        /* auth nonce or challenge reused */
+	WB_REJECT_NO_CHALLENGE,         /* authenticate with no challenge */
 	WB_REJECT_COUNT_, /* not a reason: the number of reasons */
 } wb_reject;
 

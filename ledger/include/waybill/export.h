@@ -67,6 +67,19 @@ typedef struct {
 wb_err wb_export_write(FILE *f, wb_journal *j, uint64_t from, uint64_t to);
 
 /**
+ * Writes one page of the export of [from, *to) to f, for servers that send
+ * an export in pieces. *to == 0 means the latest checkpoint's size, and is
+ * replaced by the size used. cursor 0 writes the header, the registry
+ * prefix and the first entries; a cursor returned in *next_cursor writes
+ * the next entries; at most max_entries entries per page; *next_cursor is 0
+ * after the last page. Concatenated in order, the pages are the export.
+ * @return as wb_export_write.
+ */
+wb_err wb_export_write_page(FILE *f, wb_journal *j, uint64_t from,
+			    uint64_t *to, uint64_t cursor,
+			    uint64_t max_entries, uint64_t *next_cursor);
+
+/**
  * Serialises one item (exactly one of h and e), length-delimited, into
  * malloc'd bytes (free()).
  * @return WB_OK, WB_EINVAL, WB_ENOMEM.

@@ -129,6 +129,8 @@ typedef struct {
 	uint64_t index;     /* when WB_OK: the entry's index */
 	bool duplicate;     /* an identical submission exists at index */
 	bool custody_gap;   /* accepted with a custody gap (advisory) */
+	wb_kind kind;       /* appended stamps: their kind */
+	uint64_t lift_of;   /* appended lifts: the recall's index */
 } wb_result;
 
 typedef struct {

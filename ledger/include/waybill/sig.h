@@ -120,6 +120,9 @@ wb_err wb_sig_verify_raw(const wb_pubkey *pk, const void *msg, size_t len,
                          const uint8_t sig[WB_SIG_LEN])
         __attribute__((warn_unused_result));
 
+/** Fills buf with len bytes from the system's secure random source. */
+void wb_random_bytes(void *buf, size_t len);
+
 /** True when name is a valid C2SP key name. */
 int wb_key_name_valid(const char *name);
 

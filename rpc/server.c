@@ -1,0 +1,931 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.c - the rep0 socket and its contexts (nng's demo/async/server.c
+ * pattern), the worker pool, the single writer's group commits, the pub
+ * socket, connection authentication state and an orderly stop.
+ */
+#include "server_impl.h"
+
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rpc.pb-c.h"
+#include "waybill/log.h"
+
+#define DEFAULT_MAX_MESSAGE   (4u << 20)
+#define DEFAULT_CONTEXTS      64
+#define DEFAULT_MAX_BATCH     1024
+#define DEFAULT_MAX_QUEUED    65536
+#define DEFAULT_GROUP_MAX     8192
+#define DEFAULT_GROUP_WAIT_US 200
+#define NONCE_CAP             (1u << 20)
+/* How long a stop waits for the requests in flight. */
+#define STOP_DRAIN_MS 30000
+
+wb_err
+op_fail(op_reply *r, wb_err status, wb_reject reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	r->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/*
+ * Connection authentication state.
+ */
+
+static struct pipe_auth **
+pipe_slot(struct wb_rpc_server *s, uint32_t pipe)
+{
+	struct pipe_auth **pp = &s->pipes[pipe % PIPE_BUCKETS];
+
+	while (*pp != NULL && (*pp)->pipe != pipe) {
+		pp = &(*pp)->next;
+	}
+	return pp;
+}
+
+static struct pipe_auth *
+pipe_get(struct wb_rpc_server *s, uint32_t pipe, bool create)
+{
+	struct pipe_auth **pp = pipe_slot(s, pipe);
+
+	if (*pp == NULL && create) {
+		if ((*pp = calloc(1, sizeof(**pp))) != NULL) {
+			(*pp)->pipe = pipe;
+		}
+	}
+	return *pp;
+}
+
+static void
+pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct wb_rpc_server *s = arg;
+	struct pipe_auth **pp, *gone;
+
+	(void)ev;
+	pthread_mutex_lock(&s->alock);
+	pp = pipe_slot(s, (uint32_t)nng_pipe_id(p));
+	if ((gone = *pp) != NULL) {
+		*pp = gone->next;
+		free(gone);
+	}
+	pthread_mutex_unlock(&s->alock);
+}
+
+wb_err
+srv_challenge(struct wb_rpc_server *s, uint32_t pipe,
+              uint8_t out[WB_CHALLENGE_LEN])
+{
+	struct pipe_auth *pa;
+	wb_err rc = WB_OK;
+
+	pthread_mutex_lock(&s->alock);
+	if ((pa = pipe_get(s, pipe, true)) == NULL) {
+		rc = WB_ENOMEM;
+	} else {
+		wb_random_bytes(out, WB_CHALLENGE_LEN);
+		memcpy(pa->challenge, out, WB_CHALLENGE_LEN);
+		pa->has_challenge = true;
+	}
+	pthread_mutex_unlock(&s->alock);
+	return rc;
+}
+
+static bool
+challenge_used(struct wb_rpc_server *s, const uint8_t *ch)
+{
+	size_t n = s->n_used < USED_CHALLENGES ? s->n_used : USED_CHALLENGES;
+
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(s->used[i], ch, WB_CHALLENGE_LEN) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+wb_err
+srv_authenticate(struct wb_rpc_server *s, uint32_t pipe, const wb_pubkey *key,
+                 const uint8_t challenge[WB_CHALLENGE_LEN],
+                 const uint8_t sig[WB_SIG_LEN], op_reply *r)
+{
+	uint8_t msg[WB_CHALLENGE_MSG_LEN];
+	struct pipe_auth *pa;
+	bool pending;
+	wb_err rc = WB_OK;
+
+	pthread_mutex_lock(&s->alock);
+	pa = pipe_get(s, pipe, false);
+	pending = pa != NULL && pa->has_challenge &&
+	          memcmp(pa->challenge, challenge, WB_CHALLENGE_LEN) == 0;
+	if (!pending) {
+		rc = challenge_used(s, challenge)
+		             ? op_fail(r, WB_EDENIED, WB_REJECT_AUTH_REPLAYED,
+		                       "this challenge was answered before: fetch a fresh one with Challenge")
+		             : op_fail(r, WB_EDENIED, WB_REJECT_NO_CHALLENGE,
+		                       "no such challenge is pending on this connection: fetch one with Challenge first");
+		goto out;
+	}
+	/* A challenge is good once, whatever the answer. */
+	pa->has_challenge = false;
+	memcpy(s->used[s->n_used++ % USED_CHALLENGES], challenge,
+	       WB_CHALLENGE_LEN);
+	wb_wire_challenge_msg(msg, wb_journal_ledger_id(s->j), challenge);
+	if (wb_sig_verify(key, WB_SIG_AUTH, msg, sizeof(msg), sig) != WB_OK) {
+		rc = op_fail(
+		        r, WB_EDENIED, WB_REJECT_BAD_SIGNATURE,
+		        "the signature does not answer the challenge: sign \"challenge\", NUL, ledger ID, challenge with context waybill/v1/auth");
+		goto out;
+	}
+	pa->authenticated = true;
+	pa->key = *key;
+out:
+	pthread_mutex_unlock(&s->alock);
+	return rc;
+}
+
+bool
+srv_pipe_identity(struct wb_rpc_server *s, uint32_t pipe, wb_pubkey *key_out)
+{
+	struct pipe_auth *pa;
+	bool ok = false;
+
+	pthread_mutex_lock(&s->alock);
+	if ((pa = pipe_get(s, pipe, false)) != NULL && pa->authenticated) {
+		*key_out = pa->key;
+		ok = true;
+	}
+	pthread_mutex_unlock(&s->alock);
+	return ok;
+}
+
+void
+srv_pipe_forget_key(struct wb_rpc_server *s, uint32_t pipe)
+{
+	struct pipe_auth *pa;
+
+	pthread_mutex_lock(&s->alock);
+	if ((pa = pipe_get(s, pipe, false)) != NULL) {
+		pa->authenticated = false;
+	}
+	pthread_mutex_unlock(&s->alock);
+}
+
+/* Drops the nonces older than the freshness window (twice it, to be
+ * safe across the ±5 minutes either way). */
+static void
+nonce_sweep(struct wb_rpc_server *s, uint64_t now_ms)
+{
+	struct nonce_slot *old = s->nonces;
+	size_t cap = s->nonce_cap;
+
+	if ((s->nonces = calloc(cap, sizeof(*old))) == NULL) {
+		s->nonces = old;
+		return;
+	}
+	s->nonce_count = 0;
+	for (size_t i = 0; i < cap; i++) {
+		size_t k;
+
+		if (!old[i].used || old[i].ts_ms + 2 * 300000 < now_ms) {
+			continue;
+		}
+		k = (size_t)(old[i].tag[0] | old[i].tag[1] << 8 |
+		             (size_t)old[i].tag[2] << 16 |
+		             (size_t)old[i].tag[3] << 24) &
+		    (cap - 1);
+		while (s->nonces[k].used) {
+			k = (k + 1) & (cap - 1);
+		}
+		s->nonces[k] = old[i];
+		s->nonce_count++;
+	}
+	free(old);
+}
+
+bool
+srv_nonce_fresh(struct wb_rpc_server *s, const wb_pubkey *key,
+                const uint8_t *nonce, size_t len, uint64_t now_ms, bool *full)
+{
+	uint8_t buf[WB_PUBKEY_LEN + WB_NONCE_MAX];
+	wb_hash h;
+	size_t k;
+	bool fresh = true;
+
+	*full = false;
+	memcpy(buf, key->b, WB_PUBKEY_LEN);
+	memcpy(buf + WB_PUBKEY_LEN, nonce, len);
+	wb_hash_sha256(&h, buf, WB_PUBKEY_LEN + len);
+	pthread_mutex_lock(&s->alock);
+	if (s->nonce_count * 2 >= s->nonce_cap) {
+		nonce_sweep(s, now_ms);
+		if (s->nonce_count * 2 >= s->nonce_cap) {
+			*full = true;
+			fresh = false;
+			goto out;
+		}
+	}
+	k = (size_t)(h.b[0] | h.b[1] << 8 | (size_t)h.b[2] << 16 |
+	             (size_t)h.b[3] << 24) &
+	    (s->nonce_cap - 1);
+	for (; s->nonces[k].used; k = (k + 1) & (s->nonce_cap - 1)) {
+		if (memcmp(s->nonces[k].tag, h.b, 16) == 0) {
+			fresh = false;
+			goto out;
+		}
+	}
+	memcpy(s->nonces[k].tag, h.b, 16);
+	s->nonces[k].ts_ms = now_ms;
+	s->nonces[k].used = true;
+	s->nonce_count++;
+out:
+	pthread_mutex_unlock(&s->alock);
+	return fresh;
+}
+
+/*
+ * Contexts: receive, hand to a worker, send, receive again.
+ */
+
+static void
+arm_recv(struct srv_ctx *c)
+{
+	if (atomic_load(&c->srv->stopping)) {
+		c->state = CTX_IDLE;
+		return;
+	}
+	c->state = CTX_RECV;
+	nng_ctx_recv(c->ctx, c->aio);
+}
+
+static void
+enqueue_work(struct wb_rpc_server *s, struct srv_ctx *c)
+{
+	pthread_mutex_lock(&s->qlock);
+	c->next = NULL;
+	if (s->qtail != NULL) {
+		s->qtail->next = c;
+	} else {
+		s->qhead = c;
+	}
+	s->qtail = c;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+}
+
+static void
+ctx_cb(void *arg)
+{
+	struct srv_ctx *c = arg;
+	int rv = nng_aio_result(c->aio);
+
+	switch (c->state) {
+	case CTX_RECV:
+		if (rv != 0) {
+			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+				c->state = CTX_IDLE;
+				return;
+			}
+			arm_recv(c);
+			return;
+		}
+		atomic_fetch_add(&c->srv->in_flight, 1);
+		c->req = nng_aio_get_msg(c->aio);
+		c->job = NULL;
+		c->state = CTX_WORK;
+		enqueue_work(c->srv, c);
+		return;
+	case CTX_SEND:
+		if (rv != 0) {
+			/* A failed send leaves the message with us. */
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		}
+		atomic_fetch_sub(&c->srv->in_flight, 1);
+		arm_recv(c);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+send_reply(struct srv_ctx *c, uint64_t request_id, const op_reply *r)
+{
+	wb_wire_response resp = { .request_id = request_id,
+		                  .status = r->status,
+		                  .reason = r->reason,
+		                  .message = r->status != WB_OK ? r->message
+		                                                : NULL,
+		                  .body = r->body,
+		                  .body_len = r->body_len };
+	uint8_t *bytes = NULL;
+	size_t len;
+	nng_msg *msg = NULL;
+
+	if (wb_wire_response_encode(&bytes, &len, &resp) != WB_OK ||
+	    nng_msg_alloc(&msg, len) != 0) {
+		/* Out of memory: drop the request; the client times out
+		 * and may retry, which is safe. */
+		free(bytes);
+		atomic_fetch_sub(&c->srv->in_flight, 1);
+		arm_recv(c);
+		return;
+	}
+	memcpy(nng_msg_body(msg), bytes, len);
+	free(bytes);
+	if (r->status != WB_OK) {
+		atomic_fetch_add(&c->srv->refusals, 1);
+	}
+	nng_aio_set_msg(c->aio, msg);
+	c->state = CTX_SEND;
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+/* Turns one received message into a reply (or a job for the writer). */
+static void
+handle_request(struct wb_rpc_server *s, struct srv_ctx *c)
+{
+	nng_msg *msg = c->req;
+	size_t len = nng_msg_len(msg);
+	uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg));
+	wb_wire_request req;
+	op_reply r = { 0 };
+	uint64_t id = 0;
+
+	c->req = NULL;
+	atomic_fetch_add(&s->requests, 1);
+	if (len > s->o.max_message) {
+		op_fail(&r, WB_EPROTO, WB_REJECT_TOO_LARGE,
+		        "the request is %zu bytes; this server takes at most %zu: split the batch",
+		        len, s->o.max_message);
+	} else if (wb_wire_request_decode(&req, nng_msg_body(msg), len) !=
+	           WB_OK) {
+		op_fail(&r, WB_EPROTO, WB_REJECT_MALFORMED,
+		        "not a waybill.v1.Request: send a Request message with version, request ID and operation");
+	} else {
+		id = req.request_id;
+		if (req.version_major != WB_RPC_VERSION_MAJOR) {
+			op_fail(&r, WB_EVERSION, WB_REJECT_NONE,
+			        "protocol version %u is not spoken here; this server speaks version %d: upgrade the client",
+			        req.version_major, WB_RPC_VERSION_MAJOR);
+		} else {
+			ops_dispatch(s, c, &req, pipe, &r);
+		}
+		wb_wire_request_fini(&req);
+	}
+	nng_msg_free(msg);
+	if (!r.deferred) {
+		send_reply(c, id, &r);
+	}
+	free(r.body);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct wb_rpc_server *s = arg;
+
+	for (;;) {
+		struct srv_ctx *c;
+
+		pthread_mutex_lock(&s->qlock);
+		while (s->qhead == NULL && !s->workers_stop) {
+			pthread_cond_wait(&s->qcond, &s->qlock);
+		}
+		if (s->qhead == NULL) {
+			pthread_mutex_unlock(&s->qlock);
+			return NULL;
+		}
+		c = s->qhead;
+		s->qhead = c->next;
+		if (s->qhead == NULL) {
+			s->qtail = NULL;
+		}
+		pthread_mutex_unlock(&s->qlock);
+		if (c->job != NULL) {
+			struct submit_job *job = c->job;
+			op_reply r = { 0 };
+
+			c->job = NULL;
+			ops_submit_done(s, job, &r);
+			send_reply(c, job->request_id, &r);
+			free(r.body);
+			ops_job_free(job);
+		} else {
+			handle_request(s, c);
+		}
+	}
+}
+
+/*
+ * The writer: group commits.
+ */
+
+wb_err
+srv_enqueue_submit(struct wb_rpc_server *s, struct submit_job *job)
+{
+	wb_err rc = WB_OK;
+
+	pthread_mutex_lock(&s->wlock);
+	if (s->queued_stamps + job->n > s->o.max_queued) {
+		rc = WB_EBUSY;
+	} else {
+		job->next = NULL;
+		if (s->wtail != NULL) {
+			s->wtail->next = job;
+		} else {
+			s->whead = job;
+		}
+		s->wtail = job;
+		s->queued_stamps += job->n;
+		pthread_cond_signal(&s->wcond);
+	}
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
+}
+
+static void
+publish(struct wb_rpc_server *s, wb_notice_kind kind, uint64_t index,
+        uint64_t recall_index, const char *checkpoint)
+{
+	Waybill__V1__Notice n = WAYBILL__V1__NOTICE__INIT;
+	size_t len;
+	uint8_t *buf;
+
+	if (!s->have_pub) {
+		return;
+	}
+	n.kind = (Waybill__V1__NoticeKind)kind;
+	n.index = index;
+	if (recall_index != 0) {
+		n.has_recall_index = 1;
+		n.recall_index = recall_index;
+	}
+	n.checkpoint = (char *)(uintptr_t)checkpoint;
+	len = waybill__v1__notice__get_packed_size(&n);
+	if ((buf = malloc(len ? len : 1)) == NULL) {
+		return;
+	}
+	waybill__v1__notice__pack(&n, buf);
+	/* Best effort by design: a slow subscriber loses notices and
+	 * catches up with a query. */
+	(void)nng_send(s->pub, buf, len, NNG_FLAG_NONBLOCK);
+	free(buf);
+}
+
+static void
+publish_commit(struct wb_rpc_server *s, struct submit_job *job)
+{
+	for (size_t i = 0; i < job->n; i++) {
+		const wb_result *r = &job->results[i];
+
+		if (r->err != WB_OK || r->duplicate) {
+			continue;
+		}
+		if (r->kind == WB_KIND_RECALL) {
+			publish(s, WB_NOTICE_RECALL, r->index, 0, NULL);
+		} else if (r->kind == WB_KIND_LIFT) {
+			publish(s, WB_NOTICE_LIFT, r->index, r->lift_of, NULL);
+		}
+	}
+}
+
+/* Appends a group of jobs (non-atomic ones together, each atomic one
+ * alone). */
+static void
+commit_jobs(struct wb_rpc_server *s, struct submit_job **jobs, size_t n_jobs,
+            size_t n_stamps)
+{
+	wb_submission *subs = calloc(n_stamps ? n_stamps : 1, sizeof(*subs));
+	wb_result *res = calloc(n_stamps ? n_stamps : 1, sizeof(*res));
+	size_t k = 0;
+	uint64_t size = 0, before = 0;
+	wb_err rc = WB_ENOMEM;
+
+	wb_journal_size(&before, s->j);
+	if (subs != NULL && res != NULL) {
+		for (size_t i = 0; i < n_jobs; i++) {
+			if (!jobs[i]->atomic) {
+				memcpy(subs + k, jobs[i]->subs,
+				       jobs[i]->n * sizeof(*subs));
+				k += jobs[i]->n;
+			}
+		}
+		rc = k > 0 ? wb_journal_append(s->j, subs, k, res, NULL, &size)
+		           : WB_OK;
+	}
+	k = 0;
+	for (size_t i = 0; i < n_jobs; i++) {
+		struct submit_job *job = jobs[i];
+		wb_append_opts atomic = { .atomic = true };
+
+		if (job->atomic) {
+			job->rc = wb_journal_append(s->j, job->subs, job->n,
+			                            job->results, &atomic,
+			                            &job->size);
+			if (job->rc == WB_OK) {
+				size = job->size;
+			}
+		} else {
+			job->rc = rc;
+			job->size = size;
+			if (rc == WB_OK) {
+				memcpy(job->results, res + k,
+				       job->n * sizeof(*res));
+			}
+			k += job->n;
+		}
+	}
+	for (size_t i = 0; i < n_jobs; i++) {
+		if (jobs[i]->rc == WB_OK) {
+			publish_commit(s, jobs[i]);
+		}
+		if (jobs[i]->atomic && jobs[i]->rc == WB_OK) {
+			jobs[i]->size = size;
+		}
+	}
+	if (size > before) {
+		char *note = NULL;
+
+		atomic_fetch_add(&s->commits, 1);
+		atomic_fetch_add(&s->committed, size - before);
+		if (wb_journal_checkpoint(&note, s->j, size) == WB_OK) {
+			publish(s, WB_NOTICE_CHECKPOINT, size, 0, note);
+		}
+		free(note);
+	}
+	free(subs);
+	free(res);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct wb_rpc_server *s = arg;
+	struct submit_job **jobs = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		size_t n_jobs = 0, n_stamps = 0;
+
+		pthread_mutex_lock(&s->wlock);
+		while (s->whead == NULL && !s->writer_stop) {
+			pthread_cond_wait(&s->wcond, &s->wlock);
+		}
+		if (s->whead == NULL) {
+			pthread_mutex_unlock(&s->wlock);
+			break;
+		}
+		/* Let a group fill a little: many requests' stamps share one
+		 * fsync. */
+		if (s->queued_stamps < s->o.group_max && s->o.group_wait_us) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += (long)s->o.group_wait_us * 1000;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&s->wcond, &s->wlock, &until);
+		}
+		while (s->whead != NULL &&
+		       (n_stamps == 0 ||
+		        n_stamps + s->whead->n <= s->o.group_max)) {
+			struct submit_job *job = s->whead;
+
+			if (n_jobs == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct submit_job **nj =
+				        realloc(jobs, ncap * sizeof(*nj));
+
+				if (nj == NULL) {
+					break;
+				}
+				jobs = nj;
+				cap = ncap;
+			}
+			s->whead = job->next;
+			jobs[n_jobs++] = job;
+			n_stamps += job->n;
+			s->queued_stamps -= job->n;
+		}
+		if (s->whead == NULL) {
+			s->wtail = NULL;
+		}
+		pthread_mutex_unlock(&s->wlock);
+		if (n_jobs == 0) {
+			continue;
+		}
+		commit_jobs(s, jobs, n_jobs, n_stamps);
+		for (size_t i = 0; i < n_jobs; i++) {
+			jobs[i]->ctx->job = jobs[i];
+			enqueue_work(s, jobs[i]->ctx);
+		}
+	}
+	free(jobs);
+	return NULL;
+}
+
+/*
+ * Start and stop.
+ */
+
+static void
+apply_defaults(wb_rpc_server_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (o->workers == 0) {
+		o->workers = cpus > 0 ? (unsigned)cpus : 2;
+	}
+	o->contexts = o->contexts ? o->contexts : DEFAULT_CONTEXTS;
+	o->max_message = o->max_message ? o->max_message : DEFAULT_MAX_MESSAGE;
+	o->recv_max = o->recv_max ? o->recv_max : 2 * o->max_message;
+	o->max_batch = o->max_batch ? o->max_batch : DEFAULT_MAX_BATCH;
+	o->max_queued = o->max_queued ? o->max_queued : DEFAULT_MAX_QUEUED;
+	o->group_max = o->group_max ? o->group_max : DEFAULT_GROUP_MAX;
+	o->group_wait_us =
+	        o->group_wait_us ? o->group_wait_us : DEFAULT_GROUP_WAIT_US;
+}
+
+static wb_err
+start_listener(struct wb_rpc_server *s, const char *url)
+{
+	nng_listener *l = &s->listeners[s->n_listeners];
+	int rv, port = 0;
+
+	if (s->n_listeners == 16) {
+		return WB_EINVAL;
+	}
+	if ((rv = nng_listener_create(l, s->rep, url)) != 0) {
+		wb_log(WB_LOG_ERROR, "cannot listen on %s: %s", url,
+		       nng_strerror(rv));
+		return wb_err_from_nng(rv, url);
+	}
+	nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, s->o.recv_max);
+	if (strncmp(url, "tls+", 4) == 0) {
+		if (s->tls == NULL) {
+			wb_log(WB_LOG_ERROR,
+			       "%s needs a TLS certificate and key (--tls-cert, --tls-key)",
+			       url);
+			return WB_EINVAL;
+		}
+		if ((rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG,
+		                               s->tls)) != 0) {
+			return wb_err_from_nng(rv, "TLS config");
+		}
+	}
+	if ((rv = nng_listener_start(*l, 0)) != 0) {
+		wb_log(WB_LOG_ERROR, "cannot listen on %s: %s", url,
+		       nng_strerror(rv));
+		nng_listener_close(*l);
+		return rv == NNG_EADDRINUSE ? WB_EIO : wb_err_from_nng(rv, url);
+	}
+	snprintf(s->urls[s->n_listeners], sizeof(s->urls[0]), "%s", url);
+	/* A tcp port 0 means "any": say which one was bound. */
+	if (strstr(url, "tcp://") != NULL && strstr(url, ":0") != NULL &&
+	    nng_listener_get_int(*l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+		char *colon;
+
+		snprintf(s->urls[s->n_listeners], sizeof(s->urls[0]), "%s",
+		         url);
+		colon = strrchr(s->urls[s->n_listeners], ':');
+		snprintf(colon + 1,
+		         sizeof(s->urls[0]) -
+		                 (size_t)(colon + 1 - s->urls[s->n_listeners]),
+		         "%d", port);
+	}
+	s->n_listeners++;
+	return WB_OK;
+}
+
+static wb_err
+open_sockets(struct wb_rpc_server *s)
+{
+	int rv;
+	wb_err rc;
+
+	if ((rv = nng_rep0_open(&s->rep)) != 0) {
+		return wb_err_from_nng(rv, "rep0");
+	}
+	nng_socket_set_size(s->rep, NNG_OPT_RECVMAXSZ, s->o.recv_max);
+	nng_pipe_notify(s->rep, NNG_PIPE_EV_REM_POST, pipe_removed, s);
+	if (s->o.tls_cert_file != NULL &&
+	    (rc = wb_tls_server_config(&s->tls, s->o.tls_cert_file,
+	                               s->o.tls_key_file)) != WB_OK) {
+		return rc;
+	}
+	for (size_t i = 0; i < s->o.n_listen; i++) {
+		if ((rc = start_listener(s, s->o.listen[i])) != WB_OK) {
+			return rc;
+		}
+	}
+	if (s->o.publish != NULL) {
+		if ((rv = nng_pub0_open(&s->pub)) != 0) {
+			return wb_err_from_nng(rv, "pub0");
+		}
+		s->have_pub = true;
+		if ((rv = nng_listen(s->pub, s->o.publish, NULL, 0)) != 0) {
+			wb_log(WB_LOG_ERROR, "cannot publish on %s: %s",
+			       s->o.publish, nng_strerror(rv));
+			return rv == NNG_EADDRINUSE
+			               ? WB_EIO
+			               : wb_err_from_nng(rv, "pub");
+		}
+	}
+	return WB_OK;
+}
+
+static wb_err
+key_texts(struct wb_rpc_server *s)
+{
+	const wb_genesis *g = wb_journal_genesis(s->j);
+	char hex[2 * WB_PUBKEY_LEN + 1];
+	wb_err rc;
+
+	if ((rc = wb_verifier_format(&s->log_key_text, g->origin,
+	                             &g->log_key)) != WB_OK) {
+		return rc;
+	}
+	if (g->admin_key_name != NULL) {
+		return wb_verifier_format(&s->admin_key_text, g->admin_key_name,
+		                          &g->admin_key);
+	}
+	wb_hex_encode(hex, g->admin_key.b, WB_PUBKEY_LEN);
+	return (s->admin_key_text = strdup(hex)) ? WB_OK : WB_ENOMEM;
+}
+
+static wb_err
+start_threads(struct wb_rpc_server *s)
+{
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		return WB_ENOMEM;
+	}
+	s->writer_started = true;
+	if ((s->workers = calloc(s->o.workers, sizeof(*s->workers))) == NULL) {
+		return WB_ENOMEM;
+	}
+	for (; s->n_workers < s->o.workers; s->n_workers++) {
+		if (pthread_create(&s->workers[s->n_workers], NULL, worker_main,
+		                   s) != 0) {
+			return WB_ENOMEM;
+		}
+	}
+	return WB_OK;
+}
+
+static wb_err
+start_contexts(struct wb_rpc_server *s)
+{
+	if ((s->ctxs = calloc(s->o.contexts, sizeof(*s->ctxs))) == NULL) {
+		return WB_ENOMEM;
+	}
+	for (size_t i = 0; i < s->o.contexts; i++) {
+		struct srv_ctx *c = &s->ctxs[i];
+		int rv;
+
+		c->srv = s;
+		if ((rv = nng_aio_alloc(&c->aio, ctx_cb, c)) != 0 ||
+		    (rv = nng_ctx_open(&c->ctx, s->rep)) != 0) {
+			return wb_err_from_nng(rv, "context");
+		}
+		s->n_ctxs++;
+	}
+	for (size_t i = 0; i < s->n_ctxs; i++) {
+		arm_recv(&s->ctxs[i]);
+	}
+	return WB_OK;
+}
+
+wb_err
+wb_rpc_server_start(wb_rpc_server **out, wb_journal *j,
+                    const wb_rpc_server_opts *o)
+{
+	struct wb_rpc_server *s;
+	wb_err rc;
+
+	*out = NULL;
+	if (j == NULL || o == NULL || o->n_listen == 0 || o->n_listen > 16 ||
+	    (o->tls_cert_file == NULL) != (o->tls_key_file == NULL)) {
+		return WB_EINVAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		return WB_ENOMEM;
+	}
+	s->j = j;
+	s->o = *o;
+	apply_defaults(&s->o);
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_cond_init(&s->wcond, NULL);
+	pthread_mutex_init(&s->alock, NULL);
+	s->nonce_cap = NONCE_CAP;
+	if ((s->nonces = calloc(s->nonce_cap, sizeof(*s->nonces))) == NULL) {
+		rc = WB_ENOMEM;
+		goto fail;
+	}
+	if ((rc = key_texts(s)) != WB_OK || (rc = open_sockets(s)) != WB_OK ||
+	    (rc = start_threads(s)) != WB_OK ||
+	    (rc = start_contexts(s)) != WB_OK) {
+		goto fail;
+	}
+	*out = s;
+	return WB_OK;
+fail:
+	wb_rpc_server_stop(s);
+	return rc;
+}
+
+const char *
+wb_rpc_server_url(wb_rpc_server *s, size_t i)
+{
+	return i < s->n_listeners ? s->urls[i] : NULL;
+}
+
+static void
+drain(struct wb_rpc_server *s)
+{
+	/* In-flight requests finish (their commits too); new ones are no
+	 * longer received once each context's current one is sent. */
+	for (int waited = 0;
+	     atomic_load(&s->in_flight) > 0 && waited < STOP_DRAIN_MS;
+	     waited += 10) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+void
+wb_rpc_server_stop(wb_rpc_server *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < s->n_listeners; i++) {
+		nng_listener_close(s->listeners[i]);
+	}
+	atomic_store(&s->stopping, true);
+	drain(s);
+	/* Closing the socket fails the receives still pending; a request
+	 * that slipped in meanwhile is finished before the threads go. */
+	nng_close(s->rep);
+	drain(s);
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->wlock);
+		s->writer_stop = true;
+		pthread_cond_broadcast(&s->wcond);
+		pthread_mutex_unlock(&s->wlock);
+		pthread_join(s->writer, NULL);
+	}
+	pthread_mutex_lock(&s->qlock);
+	s->workers_stop = true;
+	pthread_cond_broadcast(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	for (size_t i = 0; i < s->n_workers; i++) {
+		pthread_join(s->workers[i], NULL);
+	}
+	for (size_t i = 0; i < s->n_ctxs; i++) {
+		nng_aio_free(s->ctxs[i].aio);
+	}
+	if (s->have_pub) {
+		nng_close(s->pub);
+	}
+	if (s->tls != NULL) {
+		nng_tls_config_free(s->tls);
+	}
+	for (size_t i = 0; i < PIPE_BUCKETS; i++) {
+		while (s->pipes[i] != NULL) {
+			struct pipe_auth *next = s->pipes[i]->next;
+
+			free(s->pipes[i]);
+			s->pipes[i] = next;
+		}
+	}
+	free(s->workers);
+	free(s->ctxs);
+	free(s->nonces);
+	free(s->log_key_text);
+	free(s->admin_key_text);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
+	pthread_mutex_destroy(&s->wlock);
+	pthread_cond_destroy(&s->wcond);
+	pthread_mutex_destroy(&s->alock);
+	free(s);
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server_impl.h - the inside of a wb_rpc_server (private to rpc/).
+ *
+ * Threads: nng's aio callbacks only move messages (a context receives a
+ * request and queues itself for a worker; after a send it receives again).
+ * Workers decode requests, check authentication, verify stamp signatures,
+ * answer reads in their own LMDB read transactions, and build replies. One
+ * writer thread turns the queue of verified submissions into group
+ * commits, then hands each job back to a worker to build its reply
+ * (receipts included), so a reply leaves only once its commit is durable.
+ */
+#ifndef WAYBILL_RPC_SERVER_IMPL_H
+#define WAYBILL_RPC_SERVER_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "nngx.h"
+#include "rpc/rpc.h"
+#include "wire.h"
+
+typedef enum {
+	CTX_IDLE,
+	CTX_RECV,
+	CTX_WORK,
+	CTX_SEND,
+} ctx_state;
+
+struct submit_job;
+
+struct srv_ctx {
+	struct wb_rpc_server *srv;
+	nng_ctx ctx;
+	nng_aio *aio;
+	ctx_state state;
+	nng_msg *req;
+	struct submit_job *job; /* a submission back from the writer */
+	struct srv_ctx *next;   /* in the work queue */
+};
+
+/* A submission on its way through the writer. */
+struct submit_job {
+	struct srv_ctx *ctx;
+	uint64_t request_id;
+	int op;
+	bool atomic;
+	void *pb; /* the decoded SubmitRequest the bodies borrow */
+	wb_submission *subs;
+	wb_result *results;
+	size_t n;
+	wb_err rc;     /* of the append */
+	uint64_t size; /* tree size after the commit */
+	struct submit_job *next;
+};
+
+/* What a connection has proven. */
+struct pipe_auth {
+	uint32_t pipe;
+	bool has_challenge;
+	uint8_t challenge[WB_CHALLENGE_LEN];
+	bool authenticated;
+	wb_pubkey key;
+	struct pipe_auth *next;
+};
+
+#define PIPE_BUCKETS    256
+#define USED_CHALLENGES 4096
+
+struct nonce_slot {
+	uint8_t tag[16]; /* SHA-256(key || nonce), truncated */
+	uint64_t ts_ms;
+	bool used;
+};
+
+struct wb_rpc_server {
+	wb_journal *j;
+	wb_rpc_server_opts o;
+	char *log_key_text;
+	char *admin_key_text;
+
+	nng_socket rep;
+	nng_socket pub;
+	bool have_pub;
+	nng_listener listeners[16];
+	char urls[16][256];
+	size_t n_listeners;
+	nng_tls_config *tls;
+
+	struct srv_ctx *ctxs;
+	size_t n_ctxs;
+	atomic_int in_flight;
+
+	pthread_t *workers;
+	size_t n_workers;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct srv_ctx *qhead, *qtail;
+	bool workers_stop;
+
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	struct submit_job *whead, *wtail;
+	size_t queued_stamps;
+	bool writer_stop;
+
+	atomic_bool stopping;
+
+	pthread_mutex_t alock;
+	struct pipe_auth *pipes[PIPE_BUCKETS];
+	uint8_t used[USED_CHALLENGES][WB_CHALLENGE_LEN];
+	size_t n_used;
+	struct nonce_slot *nonces;
+	size_t nonce_cap;
+	size_t nonce_count;
+
+	atomic_uint_fast64_t requests;
+	atomic_uint_fast64_t refusals;
+	atomic_uint_fast64_t commits;
+	atomic_uint_fast64_t committed;
+};
+
+/* A reply under construction. */
+typedef struct {
+	wb_err status;
+	wb_reject reason;
+	char message[512];
+	uint8_t *body; /* malloc'd */
+	size_t body_len;
+	bool deferred; /* handed to the writer: no reply yet */
+} op_reply;
+
+/* Sets an error reply; returns the status. */
+wb_err op_fail(op_reply *r, wb_err status, wb_reject reason, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
+
+/* The identity a request proved (per request or per connection). */
+typedef struct {
+	bool present;
+	wb_pubkey key;
+} op_identity;
+
+/* ops.c: runs one decoded request. */
+void ops_dispatch(struct wb_rpc_server *s, struct srv_ctx *c,
+                  const wb_wire_request *req, uint32_t pipe, op_reply *r);
+/* ops.c: the reply of a submission back from the writer. */
+void ops_submit_done(struct wb_rpc_server *s, struct submit_job *job,
+                     op_reply *r);
+void ops_job_free(struct submit_job *job);
+
+/* server.c: queues a verified submission for the writer; WB_EBUSY when
+ * the queue is full. */
+wb_err srv_enqueue_submit(struct wb_rpc_server *s, struct submit_job *job);
+
+/* server.c: connection authentication state. */
+wb_err srv_challenge(struct wb_rpc_server *s, uint32_t pipe,
+                     uint8_t out[WB_CHALLENGE_LEN]);
+wb_err srv_authenticate(struct wb_rpc_server *s, uint32_t pipe,
+                        const wb_pubkey *key,
+                        const uint8_t challenge[WB_CHALLENGE_LEN],
+                        const uint8_t sig[WB_SIG_LEN], op_reply *r);
+bool srv_pipe_identity(struct wb_rpc_server *s, uint32_t pipe,
+                       wb_pubkey *key_out);
+void srv_pipe_forget_key(struct wb_rpc_server *s, uint32_t pipe);
+/* Records a per-request nonce; false when it was seen (a replay) or the
+ * cache is full. */
+bool srv_nonce_fresh(struct wb_rpc_server *s, const wb_pubkey *key,
+                     const uint8_t *nonce, size_t len, uint64_t now_ms,
+                     bool *full);
+
+#endif
