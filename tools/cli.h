@@ -59,5 +59,6 @@ int cmd_init(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 #endif

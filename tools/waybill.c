@@ -17,6 +17,7 @@ static const cli_command commands[] = {
 	  cmd_info },
 	{ "export", "write a self-verifying export of a journal range",
 	  cmd_export },
+	{ "backup", "a consistent hot copy of a ledger, verified", cmd_backup },
 };
 
 static void
