@@ -235,7 +235,8 @@ wb_journal_create(const char *dir, const wb_journal_create_opts *o)
 	}
 	map = o->map_size ? o->map_size : WB_DEFAULT_MAP_SIZE;
 	max = o->max_map_size ? o->max_map_size : WB_DEFAULT_MAX_MAP_SIZE;
-	if ((rc = wb_mdb_open(&m, dir, map, max, WB_MDB_CREATE)) != WB_OK) {
+	if ((rc = wb_mdb_open(&m, dir, map < max ? map : max, max,
+	                      WB_MDB_CREATE)) != WB_OK) {
 		return rc;
 	}
 	rc = write_genesis(m, o);
@@ -333,6 +334,7 @@ wb_journal_open(wb_journal **out, const char *dir,
 	wb_journal *j;
 	wb_txn t = { 0 };
 	unsigned flags = 0;
+	size_t map, max;
 	wb_err rc;
 
 	WB_CHECK_ARG(out && dir);
@@ -352,10 +354,11 @@ wb_journal_open(wb_journal **out, const char *dir,
 	}
 	flags |= o->read_only ? WB_MDB_RDONLY : 0;
 	flags |= o->no_sync ? WB_MDB_NOSYNC : 0;
-	rc = wb_mdb_open(
-	        &j->mdb, dir, o->map_size ? o->map_size : WB_DEFAULT_MAP_SIZE,
-	        o->max_map_size ? o->max_map_size : WB_DEFAULT_MAX_MAP_SIZE,
-	        flags);
+	max = o->max_map_size ? o->max_map_size : WB_DEFAULT_MAX_MAP_SIZE;
+	map = o->map_size ? o->map_size : WB_DEFAULT_MAP_SIZE;
+	/* Never start above the maximum (a ledger already larger keeps its
+	 * size: LMDB cannot shrink a map). */
+	rc = wb_mdb_open(&j->mdb, dir, map < max ? map : max, max, flags);
 	if (rc != WB_OK) {
 		goto fail;
 	}

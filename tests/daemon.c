@@ -190,6 +190,21 @@ td_client(td_daemon *d, const wb_signer *key, bool per_request)
 	return c;
 }
 
+wb_rpc_client *
+td_client_tls(td_daemon *d, const wb_signer *key, bool per_request,
+              const char *ca_file, const char *server_name, unsigned timeout_ms)
+{
+	wb_rpc_client_opts o = { .timeout_ms = timeout_ms ? timeout_ms : 5000,
+		                 .key = key,
+		                 .per_request_auth = per_request,
+		                 .tls_ca_file = ca_file,
+		                 .tls_server_name = server_name };
+	wb_rpc_client *c = NULL;
+
+	assert_int_equal(wb_rpc_client_open(&c, d->url, &o), WB_OK);
+	return c;
+}
+
 void
 td_registry_item(td_daemon *d, wb_submission *sub, wb_registry_change *c)
 {

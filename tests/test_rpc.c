@@ -356,6 +356,58 @@ test_rpc_restart_continues(void **state)
 	wb_rpc_results_free(res, 2);
 }
 
+static void
+test_rpc_ledger_full_refuses_and_reads_go_on(void **state)
+{
+	td_daemon d;
+	wb_rpc_client *admin;
+	wb_signer *acme;
+	wb_problem p;
+	bool full = false;
+	uint64_t size = 0;
+	char *note = NULL;
+
+	(void)state;
+	td_ledger(&d, WB_CUSTODY_ADVISORY);
+	td_start(&d, "ipc", "--map-size", "1048576", NULL);
+	admin = td_client(&d, d.admin, false);
+	acme = td_register(&d, admin, "Acme", 10, 0, "0614141");
+	for (int round = 0; round < 200 && !full; round++) {
+		wb_submission subs[50];
+		wb_rpc_result *res = NULL;
+		char id[64], ev[32];
+		wb_err rc;
+
+		for (int i = 0; i < 50; i++) {
+			snprintf(id, sizeof(id), ITEM, round * 50 + i);
+			snprintf(ev, sizeof(ev), "ev-%d", round * 50 + i);
+			td_stamp(&d, &subs[i], acme, ev, id, WB_ACTION_ADD,
+			         NULL);
+		}
+		rc = wb_rpc_submit(&res, NULL, admin, subs, 50, false, &p);
+		if (rc == WB_ENOSPC) {
+			full = true;
+			assert_non_null(strstr(p.msg, "ledger full"));
+			assert_int_equal(res[0].err, WB_ENOSPC);
+		} else {
+			assert_int_equal(rc, WB_OK);
+		}
+		wb_rpc_results_free(res, 50);
+		for (int i = 0; i < 50; i++) {
+			free((void *)(uintptr_t)subs[i].body);
+		}
+	}
+	assert_true(full);
+	/* Reads keep working at the maximum. */
+	assert_int_equal(wb_rpc_checkpoint(&note, &size, admin, 0, &p), WB_OK);
+	assert_true(size > 2);
+	free(note);
+	wb_rpc_client_close(admin);
+	wb_signer_free(acme);
+	td_stop(&d);
+	td_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -369,6 +421,7 @@ main(void)
 		T(test_rpc_history_proofs_and_range),
 		T(test_rpc_notices_announce_checkpoints),
 		T(test_rpc_restart_continues),
+		cmocka_unit_test(test_rpc_ledger_full_refuses_and_reads_go_on),
 	};
 #undef T
 
