@@ -196,8 +196,7 @@ out:
 
 /* Writes entries [first, end). */
 static wb_err
-put_entries(FILE *f, wb_journal *j, uint64_t first, uint64_t end,
-	    uint64_t to)
+put_entries(FILE *f, wb_journal *j, uint64_t first, uint64_t end, uint64_t to)
 {
 	wb_err rc = WB_OK;
 
@@ -218,8 +217,8 @@ put_entries(FILE *f, wb_journal *j, uint64_t first, uint64_t end,
 
 wb_err
 wb_export_write_page(FILE *f, wb_journal *j, uint64_t from, uint64_t *to,
-		     uint64_t cursor, uint64_t max_entries,
-		     uint64_t *next_cursor)
+                     uint64_t cursor, uint64_t max_entries,
+                     uint64_t *next_cursor)
 {
 	uint64_t *reg = NULL, first, end, size;
 	size_t n_reg = 0;
@@ -268,7 +267,7 @@ wb_export_write(FILE *f, wb_journal *j, uint64_t from, uint64_t to)
 	WB_CHECK_ARG(f && j);
 	do {
 		rc = wb_export_write_page(f, j, from, &to, cursor, UINT64_MAX,
-					  &cursor);
+		                          &cursor);
 	} while (rc == WB_OK && cursor != 0);
 	return rc;
 }

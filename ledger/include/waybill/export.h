@@ -75,9 +75,9 @@ wb_err wb_export_write(FILE *f, wb_journal *j, uint64_t from, uint64_t to);
  * after the last page. Concatenated in order, the pages are the export.
  * @return as wb_export_write.
  */
-wb_err wb_export_write_page(FILE *f, wb_journal *j, uint64_t from,
-			    uint64_t *to, uint64_t cursor,
-			    uint64_t max_entries, uint64_t *next_cursor);
+wb_err wb_export_write_page(FILE *f, wb_journal *j, uint64_t from, uint64_t *to,
+                            uint64_t cursor, uint64_t max_entries,
+                            uint64_t *next_cursor);
 
 /**
  * Serialises one item (exactly one of h and e), length-delimited, into
