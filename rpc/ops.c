@@ -88,10 +88,16 @@ reader_allowed(struct wb_rpc_server *s, const wb_pubkey *key, op_reply *r)
 		return false;
 	}
 	if ((rc = wb_journal_key_valid_at(s->j, key, size, &p)) != WB_OK) {
+		/* The registry's text says what is wrong with the key; an
+		 * unknown key also needs to hear what to do about it. */
 		op_fail(r, WB_EDENIED,
 		        rc == WB_EREJECTED ? p.reason : WB_REJECT_NONE,
-		        "this key may not read: %s",
-		        rc == WB_EREJECTED ? p.msg : wb_strerror(rc));
+		        "this key may not read: %s%s",
+		        rc == WB_EREJECTED ? p.msg : wb_strerror(rc),
+		        rc == WB_EREJECTED &&
+		                        p.reason == WB_REJECT_UNKNOWN_SIGNER
+		                ? ": ask the ledger's operator to register it, or use a registered key"
+		                : "");
 		return false;
 	}
 	return true;

@@ -47,6 +47,13 @@ void td_cleanup(td_daemon *d);
 /** A client of the daemon, with `key` (may be NULL) for reads. */
 wb_rpc_client *td_client(td_daemon *d, const wb_signer *key, bool per_request);
 
+/** A client of a tls+tcp:// daemon that checks the server's certificate
+ * against ca_file and server_name (either may be NULL: see
+ * wb_rpc_client_opts), with a call timeout (0: the td_client default). */
+wb_rpc_client *td_client_tls(td_daemon *d, const wb_signer *key,
+                             bool per_request, const char *ca_file,
+                             const char *server_name, unsigned timeout_ms);
+
 /** Registers a stakeholder through the daemon (admin-signed), with a GS1
  * company prefix (may be NULL) and roles (bits 1 << wb_role); returns its
  * key (deterministic from seed). */
