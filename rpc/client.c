@@ -32,6 +32,7 @@ struct wb_rpc_client {
 	uint64_t next_id;
 	bool have_ledger_id;
 	uint8_t ledger_id[WB_HASH_LEN];
+	uint32_t max_message; /* the server's, once Info said it */
 	bool authenticated;
 };
 
@@ -163,6 +164,15 @@ round_trip(wb_rpc_client *c, int op, const uint8_t *body, size_t len, bool sign,
 	if ((rc = wb_wire_request_encode(&bytes, &n, &req)) != WB_OK) {
 		return rc;
 	}
+	/* Over the server's limit, nng would drop the connection and resend
+	 * on every reconnect (nng 1.5.2): refuse here instead. */
+	if (c->max_message != 0 && n > c->max_message) {
+		free(bytes);
+		set_problem(
+		        p, WB_REJECT_TOO_LARGE,
+		        "the request is larger than the server takes: split the batch");
+		return WB_EPROTO;
+	}
 	rv = nng_send(c->sock, bytes, n, 0);
 	free(bytes);
 	if (rv != 0) {
@@ -201,7 +211,7 @@ fetch_ledger_id(wb_rpc_client *c, wb_problem *p)
 	wb_rpc_info info;
 	wb_err rc;
 
-	if (c->have_ledger_id) {
+	if (c->have_ledger_id && c->max_message != 0) {
 		return WB_OK;
 	}
 	if ((rc = wb_rpc_info_get(&info, c, p)) == WB_OK) {
@@ -283,6 +293,12 @@ call(wb_rpc_client *c, int op, const uint8_t *body, size_t len, bool auth,
 	bool sign = auth && c->o.key != NULL && c->o.per_request_auth;
 	wb_err rc;
 
+	/* Learn the server's size limit before sending anything large. */
+	if (len > 65536 && c->max_message == 0 && op != WB_OP_INFO &&
+	    (rc = fetch_ledger_id(c, p)) != WB_OK) {
+		return rc;
+	}
+
 	if (auth && c->o.key == NULL) {
 		set_problem(
 		        p, WB_REJECT_AUTH_REQUIRED,
@@ -295,7 +311,13 @@ call(wb_rpc_client *c, int op, const uint8_t *body, size_t len, bool auth,
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (auth && !sign && !c->authenticated &&
 		    (rc = authenticate(c, p)) != WB_OK) {
-			return rc;
+			/* A reconnect between Challenge and Authenticate
+			 * loses the challenge: fetch another, once. */
+			if (rc != WB_EDENIED || p == NULL ||
+			    p->reason != WB_REJECT_NO_CHALLENGE ||
+			    (rc = authenticate(c, p)) != WB_OK) {
+				return rc;
+			}
 		}
 		if ((rc = round_trip(c, op, body, len, sign, resp, p)) !=
 		    WB_OK) {
@@ -382,6 +404,7 @@ wb_rpc_info_get(wb_rpc_info *out, wb_rpc_client *c, wb_problem *p)
 		memcpy(out->ledger_id, m->ledger_id.data, WB_HASH_LEN);
 		memcpy(c->ledger_id, m->ledger_id.data, WB_HASH_LEN);
 		c->have_ledger_id = true;
+		c->max_message = m->max_message_bytes;
 	}
 	snprintf(out->origin, sizeof(out->origin), "%s", m->origin);
 	snprintf(out->log_key, sizeof(out->log_key), "%s", m->log_key);

@@ -81,8 +81,38 @@ pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
 	if ((gone = *pp) != NULL) {
 		*pp = gone->next;
 		free(gone);
+		s->n_pipe_records--;
 	}
 	pthread_mutex_unlock(&s->alock);
+}
+
+/* A connection that closed before its Challenge was handled left a record
+ * the removal callback never saw: drop records of pipes that are gone. */
+static void
+sweep_dead_pipes(struct wb_rpc_server *s)
+{
+	size_t alive = 0;
+
+	for (size_t b = 0; b < PIPE_BUCKETS; b++) {
+		struct pipe_auth **pp = &s->pipes[b];
+
+		while (*pp != NULL) {
+			nng_pipe p = NNG_PIPE_INITIALIZER;
+			nng_sockaddr sa;
+
+			p.id = (*pp)->pipe;
+			if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0) {
+				struct pipe_auth *gone = *pp;
+
+				*pp = gone->next;
+				free(gone);
+			} else {
+				pp = &(*pp)->next;
+				alive++;
+			}
+		}
+	}
+	s->n_pipe_records = alive;
 }
 
 wb_err
@@ -93,6 +123,9 @@ srv_challenge(struct wb_rpc_server *s, uint32_t pipe,
 	wb_err rc = WB_OK;
 
 	pthread_mutex_lock(&s->alock);
+	if (++s->n_pipe_records > PIPE_SWEEP_AT) {
+		sweep_dead_pipes(s);
+	}
 	if ((pa = pipe_get(s, pipe, true)) == NULL) {
 		rc = WB_ENOMEM;
 	} else {

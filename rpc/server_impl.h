@@ -65,7 +65,9 @@ struct pipe_auth {
 	struct pipe_auth *next;
 };
 
-#define PIPE_BUCKETS    256
+#define PIPE_BUCKETS 256
+/* Records beyond which a Challenge first sweeps those of closed pipes. */
+#define PIPE_SWEEP_AT   4096
 #define USED_CHALLENGES 4096
 
 struct nonce_slot {
@@ -111,6 +113,7 @@ struct wb_rpc_server {
 
 	pthread_mutex_t alock;
 	struct pipe_auth *pipes[PIPE_BUCKETS];
+	size_t n_pipe_records;
 	uint8_t used[USED_CHALLENGES][WB_CHALLENGE_LEN];
 	size_t n_used;
 	struct nonce_slot *nonces;

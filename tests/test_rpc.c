@@ -408,6 +408,54 @@ test_rpc_ledger_full_refuses_and_reads_go_on(void **state)
 	td_cleanup(&d);
 }
 
+static void
+test_rpc_client_refuses_requests_over_the_limit(void **state)
+{
+	td_daemon d;
+	wb_rpc_client *c;
+	wb_submission subs[40];
+	wb_rpc_result *res = NULL;
+	wb_signer *acme;
+	wb_problem p;
+
+	(void)state;
+	td_ledger(&d, WB_CUSTODY_ADVISORY);
+	td_start(&d, "ipc", "--max-message", "65536", "--max-batch", "64",
+	         NULL);
+	c = td_client(&d, d.admin, false);
+	acme = td_register(&d, c, "Acme", 10, 0, "0614141");
+	for (int i = 0; i < 40; i++) {
+		char id[64], ev[32];
+
+		snprintf(id, sizeof(id), ITEM, i);
+		snprintf(ev, sizeof(ev), "big-%d", i);
+		td_stamp(&d, &subs[i], acme, ev, id, WB_ACTION_ADD, NULL);
+	}
+	/* 40 stamps of ~2 KB each with their envelopes: over 64 KiB. The
+	 * client says so itself rather than letting nng drop the link. */
+	for (int i = 0; i < 40; i++) {
+		uint8_t *big = malloc(2048);
+
+		memcpy(big, subs[i].body, subs[i].body_len);
+		free((void *)(uintptr_t)subs[i].body);
+		subs[i].body = big;
+		subs[i].body_len = 2048;
+	}
+	assert_int_equal(wb_rpc_submit(&res, NULL, c, subs, 40, false, &p),
+	                 WB_EPROTO);
+	assert_int_equal(p.reason, WB_REJECT_TOO_LARGE);
+	assert_null(res);
+	/* The client and daemon go on. */
+	assert_int_equal(wb_rpc_ping(c, NULL), WB_OK);
+	for (int i = 0; i < 40; i++) {
+		free((void *)(uintptr_t)subs[i].body);
+	}
+	wb_rpc_client_close(c);
+	wb_signer_free(acme);
+	td_stop(&d);
+	td_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -422,6 +470,8 @@ main(void)
 		T(test_rpc_notices_announce_checkpoints),
 		T(test_rpc_restart_continues),
 		cmocka_unit_test(test_rpc_ledger_full_refuses_and_reads_go_on),
+		cmocka_unit_test(
+		        test_rpc_client_refuses_requests_over_the_limit),
 	};
 #undef T
 
