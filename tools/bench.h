@@ -25,6 +25,8 @@ enum {
 typedef struct {
 	bool json;          /* print one JSON object instead of a table */
 	bool keep;          /* leave the scratch ledger in place */
+	bool ordered_ids;   /* time-ordered event IDs instead of random */
+	bool same_priority; /* verifier threads at the writer's priority */
 	uint64_t entries;   /* size of the big ledger */
 	const char *parent; /* where the scratch directory goes */
 } bench_opts;
@@ -48,9 +50,10 @@ typedef struct {
 /** Seconds on CLOCK_MONOTONIC. */
 double bench_now(void);
 
-/** Adds a figure (names and labels are borrowed: string literals). */
-void bench_add(bench_report *r, const char *name, const char *label,
-	       const char *unit, int decimals, double value);
+/** Adds a figure (names and labels are borrowed: string literals) and
+ * returns it, so that a value known later can be filled in. */
+bench_figure *bench_add(bench_report *r, const char *name, const char *label,
+                        const char *unit, int decimals, double value);
 
 /** Sorts v in place and returns its q-quantile (0 <= q <= 1), nearest
  * rank; 0 when n is 0. */
@@ -70,6 +73,20 @@ bool bench_interrupted(void);
  * returns it (malloc'd), or NULL with a message printed.
  */
 char *bench_scratch_dir(const bench_opts *o);
+
+/* CPU time: of the whole machine (from /proc/stat) and of this process. */
+typedef struct {
+	double wall;
+	double machine_busy; /* CPU-seconds not idle, all cores; < 0: unknown */
+	double self;         /* CPU-seconds of this process */
+} bench_cpu;
+
+/** Samples the clocks of bench_cpu. */
+void bench_cpu_sample(bench_cpu *out);
+
+/** Notes on stderr how much CPU this process, and everything else on the
+ * machine (other programs, kernel threads), used between two samples. */
+void bench_cpu_note(const char *what, const bench_cpu *a, const bench_cpu *b);
 
 /** Removes a scratch directory tree and frees the path; NULL is allowed. */
 void bench_scratch_remove(char *dir);
