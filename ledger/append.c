@@ -74,55 +74,96 @@ check_signature(wb_submission *sub, wb_problem *p)
 	return WB_OK;
 }
 
-/* Looks up the event ID; WB_OK with *dup set when these exact bytes are
- * already in at *dup_index. */
+/* What identifies an event for the event-ID rule: who, which space (an
+ * event, or a declaration of error about one), and the ID. */
+struct event_key {
+	uint64_t stakeholder;
+	uint8_t tag;
+	const char *id;
+	bool registry; /* a registry change ID (stakeholder WB_ADMIN_ID) */
+	uint64_t fp;
+};
+
+/* Whether entry `index` carries the same event key; *same tells whether
+ * its signed body is also byte for byte the one offered. */
 static wb_err
-check_event_id(struct batch *b, uint64_t stakeholder, uint8_t tag,
-               const char *event_id, const wb_hash *body_hash, bool *dup,
-               uint64_t *dup_index, wb_buf *key, wb_problem *p)
+candidate_matches(struct batch *b, uint64_t index, const struct event_key *k,
+                  const uint8_t *body, size_t len, bool *match, bool *same)
 {
+	uint8_t key[8];
+	wb_entry *e = NULL;
+	wb_key_record kr;
 	wb_val v;
 	wb_err rc;
 
-	*dup = false;
-	wb_buf_put_u64(key, stakeholder);
-	wb_buf_put_u8(key, tag);
-	wb_buf_put(key, event_id, strlen(event_id));
-	if (key->failed) {
-		return WB_ENOMEM;
+	*match = *same = false;
+	wb_be64_put(key, index);
+	if ((rc = wb_db_get(&b->t, WB_DB_JOURNAL, key, 8, &v)) != WB_OK ||
+	    (rc = wb_entry_decode(&e, v.data, v.len)) != WB_OK) {
+		return rc == WB_ENOTFOUND || rc == WB_EPROTO ? WB_ECORRUPT : rc;
 	}
-	rc = wb_db_get(&b->t, WB_DB_EVENTS, key->data, key->len, &v);
-	if (rc == WB_ENOTFOUND) {
-		return WB_OK;
+	if (k->registry) {
+		wb_registry_change *c = NULL;
+
+		*match = e->type == WB_ENTRY_REGISTRY &&
+		         wb_registry_change_decode(&c, e->body, e->body_len) ==
+		                 WB_OK &&
+		         strcmp(c->change_id, k->id) == 0;
+		wb_registry_change_free(c);
+	} else if (e->type == WB_ENTRY_STAMP &&
+	           wb_reg_key_get(&b->t, &e->signer, &kr) == WB_OK &&
+	           kr.stakeholder == k->stakeholder) {
+		wb_stamp *s = NULL;
+
+		*match = wb_stamp_decode(&s, e->body, e->body_len) == WB_OK &&
+		         strcmp(s->event_id, k->id) == 0 &&
+		         (s->error_declaration != NULL) == (k->tag != 0);
+		wb_stamp_free(s);
 	}
-	if (rc != WB_OK) {
-		return rc;
-	}
-	if (v.len != 8 + WB_HASH_LEN) {
-		return WB_ECORRUPT;
-	}
-	*dup_index = wb_be64_get(v.data);
-	if (memcmp((const uint8_t *)v.data + 8, body_hash->b, WB_HASH_LEN) ==
-	    0) {
-		*dup = true;
-		return WB_OK;
-	}
-	return wb_reject_set(
-	        p, WB_REJECT_DUPLICATE_EVENT_ID,
-	        "event ID %s was already used by entry %llu with other bytes: give a new event an ID of its own (an error declaration repeats the ID of the event it corrects)",
-	        event_id, (unsigned long long)*dup_index);
+	*same = *match && e->body_len == len && memcmp(e->body, body, len) == 0;
+	wb_entry_free(e);
+	return WB_OK;
 }
 
+/* Looks the event key up; WB_OK with *dup set when these exact bytes are
+ * already in at *dup_index. */
 static wb_err
-put_event_id(struct batch *b, const wb_buf *key, uint64_t index,
-             const wb_hash *body_hash)
+check_event_id(struct batch *b, struct event_key *k, const uint8_t *body,
+               size_t len, bool *dup, uint64_t *dup_index, wb_problem *p)
 {
-	uint8_t v[8 + WB_HASH_LEN];
+	uint64_t cand[16];
+	size_t n;
+	wb_err rc;
 
-	wb_be64_put(v, index);
-	memcpy(v + 8, body_hash->b, WB_HASH_LEN);
-	return wb_db_put(&b->t, WB_DB_EVENTS, key->data, key->len, v, sizeof(v),
-	                 0);
+	*dup = false;
+	k->fp = wb_events_fp(k->stakeholder, k->tag, k->id);
+	n = wb_events_find(b->j, k->fp, cand, 16);
+	for (size_t i = 0; i < n; i++) {
+		bool match, same;
+
+		if ((rc = candidate_matches(b, cand[i], k, body, len, &match,
+		                            &same)) != WB_OK) {
+			return rc;
+		}
+		if (!match) {
+			continue; /* a fingerprint collision */
+		}
+		*dup_index = cand[i];
+		if (same) {
+			*dup = true;
+			return WB_OK;
+		}
+		return wb_reject_set(
+		        p, WB_REJECT_DUPLICATE_EVENT_ID,
+		        "%s %s was already used by entry %llu with other bytes: give a new %s an ID of its own%s",
+		        k->registry ? "change ID" : "event ID", k->id,
+		        (unsigned long long)cand[i],
+		        k->registry ? "change" : "event",
+		        k->registry
+		                ? ""
+		                : " (an error declaration repeats the ID of the event it corrects)");
+	}
+	return WB_OK;
 }
 
 static wb_err
@@ -263,11 +304,9 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 	wb_rule_ctx ctx = { 0 };
 	wb_touched *touched = NULL;
 	wb_stamp *s = NULL;
-	wb_buf evkey = { 0 };
-	wb_hash body_hash;
+	struct event_key ek = { 0 };
 	uint64_t dup_index = 0;
 	bool dup = false;
-	uint8_t tag;
 	wb_err rc;
 
 	if (key_is(&sub->signer, &j->genesis.admin_key) ||
@@ -304,11 +343,12 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 		                   "the event ID must be 1 to 256 bytes");
 		goto out;
 	}
-	wb_hash_sha256(&body_hash, sub->body, sub->body_len);
-	tag = s->error_declaration != NULL ? EVENT_TAG_DECLARATION
-	                                   : EVENT_TAG_EVENT;
-	if ((rc = check_event_id(b, b->signer.id, tag, s->event_id, &body_hash,
-	                         &dup, &dup_index, &evkey, p)) != WB_OK) {
+	ek.stakeholder = b->signer.id;
+	ek.tag = s->error_declaration != NULL ? EVENT_TAG_DECLARATION
+	                                      : EVENT_TAG_EVENT;
+	ek.id = s->event_id;
+	if ((rc = check_event_id(b, &ek, sub->body, sub->body_len, &dup,
+	                         &dup_index, p)) != WB_OK) {
 		goto out;
 	}
 	if (dup) {
@@ -342,7 +382,7 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 	}
 	if ((rc = write_stamp_entry(b, &ctx, sub, index, record_time)) !=
 	            WB_OK ||
-	    (rc = put_event_id(b, &evkey, index, &body_hash)) != WB_OK ||
+	    (rc = wb_events_add(j, &b->t, ek.fp, index)) != WB_OK ||
 	    (rc = wb_rules_apply(&ctx)) != WB_OK) {
 		goto out;
 	}
@@ -351,7 +391,6 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 	res->kind = s->kind;
 	res->lift_of = s->lift != NULL ? s->lift->recall_index : 0;
 out:
-	wb_buf_fini(&evkey);
 	free(touched);
 	wb_stamp_free(s);
 	return rc;
@@ -388,8 +427,7 @@ process_registry(struct batch *b, wb_submission *sub, uint64_t index,
 	wb_journal *j = b->j;
 	wb_problem *p = &res->problem;
 	wb_registry_change *c = NULL;
-	wb_buf evkey = { 0 };
-	wb_hash body_hash;
+	struct event_key ek = { 0 };
 	uint64_t dup_index = 0;
 	bool dup = false;
 	wb_err rc;
@@ -426,10 +464,12 @@ process_registry(struct batch *b, wb_submission *sub, uint64_t index,
 		        "the change ID must be 1 to 256 bytes of UTF-8 without control characters");
 		goto out;
 	}
-	wb_hash_sha256(&body_hash, sub->body, sub->body_len);
-	if ((rc = check_event_id(b, WB_ADMIN_ID, EVENT_TAG_EVENT, c->change_id,
-	                         &body_hash, &dup, &dup_index, &evkey, p)) !=
-	    WB_OK) {
+	ek.stakeholder = WB_ADMIN_ID;
+	ek.tag = EVENT_TAG_EVENT;
+	ek.id = c->change_id;
+	ek.registry = true;
+	if ((rc = check_event_id(b, &ek, sub->body, sub->body_len, &dup,
+	                         &dup_index, p)) != WB_OK) {
 		goto out;
 	}
 	if (dup) {
@@ -439,14 +479,13 @@ process_registry(struct batch *b, wb_submission *sub, uint64_t index,
 	}
 	if ((rc = wb_reg_apply(j, &b->t, c, index, p)) != WB_OK ||
 	    (rc = write_registry_entry(b, sub, index, record_time)) != WB_OK ||
-	    (rc = put_event_id(b, &evkey, index, &body_hash)) != WB_OK) {
+	    (rc = wb_events_add(j, &b->t, ek.fp, index)) != WB_OK) {
 		goto out;
 	}
 	/* Keys and roles may have changed under the cached signer. */
 	b->have_signer = false;
 	res->index = index;
 out:
-	wb_buf_fini(&evkey);
 	wb_registry_change_free(c);
 	return rc;
 }
@@ -459,7 +498,7 @@ run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
 {
 	struct batch *b = calloc(1, sizeof(*b));
 	uint64_t size, index, now, rt = j->last_record_time_us;
-	bool refused = false;
+	bool refused = false, committed = false;
 	wb_err rc;
 
 	if (b == NULL) {
@@ -470,7 +509,8 @@ run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
 		free(b);
 		return rc;
 	}
-	if ((rc = wb_journal_size_txn(&b->t, &size)) != WB_OK) {
+	if ((rc = wb_journal_size_txn(&b->t, &size)) != WB_OK ||
+	    (rc = wb_events_load(j, &b->t)) != WB_OK) {
 		goto out;
 	}
 	index = size;
@@ -516,11 +556,18 @@ run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
 		    (rc = wb_txn_commit(&b->t)) != WB_OK) {
 			goto out;
 		}
+		committed = true;
 	}
 	*next_out = index;
 	*last_rt = rt;
 out:
 	wb_txn_abort(&b->t);
+	/* The in-memory event index follows what the journal holds. */
+	if (committed) {
+		wb_events_commit(j);
+	} else {
+		wb_events_rollback(j);
+	}
 	free(b);
 	return rc;
 }

@@ -399,6 +399,7 @@ wb_journal_close(wb_journal *j)
 		return;
 	}
 	wb_mdb_close(j->mdb);
+	wb_events_fini(&j->events);
 	pthread_mutex_destroy(&j->write_lock);
 	free(j);
 }

@@ -22,6 +22,18 @@
 #define WB_ADMIN_ID UINT64_MAX
 #define WB_NONE     UINT64_MAX
 
+/* The writer's event-ID index: fingerprint -> entry index (events.c). */
+struct wb_event_table {
+	uint64_t *fp;
+	uint64_t *index; /* 0: an empty slot */
+	size_t cap;      /* a power of two */
+	size_t n;
+	bool loaded;
+	uint64_t *added; /* (fp, index) pairs added by the open batch */
+	size_t n_added;
+	size_t cap_added;
+};
+
 struct wb_journal {
 	wb_mdb *mdb;
 	char origin[WB_KEY_NAME_MAX + 1];
@@ -33,7 +45,25 @@ struct wb_journal {
 	uint64_t last_record_time_us;
 	bool skip_rules; /* tests only: play a dishonest operator */
 	bool replay;     /* a verifier's scratch copy: no checkpoints */
+	struct wb_event_table events; /* the writer's only */
 };
+
+/* events.c: the event-ID index. Fingerprints are SHA-256(stakeholder ||
+ * tag || ID)[:8]; a match is a candidate to compare in full. */
+uint64_t wb_events_fp(uint64_t stakeholder, uint8_t tag, const char *id);
+wb_err wb_events_load(wb_journal *j, wb_txn *t);
+size_t wb_events_find(wb_journal *j, uint64_t fp, uint64_t *out, size_t max);
+wb_err wb_events_add(wb_journal *j, wb_txn *t, uint64_t fp, uint64_t index);
+void wb_events_rollback(wb_journal *j);
+void wb_events_commit(wb_journal *j);
+void wb_events_fini(struct wb_event_table *e);
+/* The table itself (tests reach it directly). */
+wb_err wb_event_table_insert(struct wb_event_table *t, uint64_t fp,
+                             uint64_t index);
+void wb_event_table_remove(struct wb_event_table *t, uint64_t fp,
+                           uint64_t index);
+size_t wb_event_table_find(const struct wb_event_table *t, uint64_t fp,
+                           uint64_t *out, size_t max);
 
 /* A scratch ledger for the verifier: a fresh, non-durable environment in
  * dir holding exactly the given genesis entry, open for replayed appends. */

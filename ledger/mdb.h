@@ -23,7 +23,7 @@ typedef enum {
 	WB_DB_JOURNAL,      /* u64 index -> entry bytes (the log) */
 	WB_DB_MERKLE,       /* u64 last leaf + u8 level -> 32-byte node hash */
 	WB_DB_CHECKPOINTS,  /* u64 tree size -> signed checkpoint note */
-	WB_DB_EVENTS,       /* u64 stakeholder + tag + event ID -> index+hash */
+	WB_DB_EVENTS,       /* u64 index -> u64 event-ID fingerprint */
 	WB_DB_TWINS,        /* canonical key -> twin record */
 	WB_DB_HISTORY,      /* u64 twin number + u64 index -> "" */
 	WB_DB_STAKEHOLDERS, /* u64 stakeholder ID -> stakeholder record */
