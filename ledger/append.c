@@ -84,86 +84,38 @@ struct event_key {
 	uint64_t fp;
 };
 
-/* Whether entry `index` carries the same event key; *same tells whether
- * its signed body is also byte for byte the one offered. */
-static wb_err
-candidate_matches(struct batch *b, uint64_t index, const struct event_key *k,
-                  const uint8_t *body, size_t len, bool *match, bool *same)
-{
-	uint8_t key[8];
-	wb_entry *e = NULL;
-	wb_key_record kr;
-	wb_val v;
-	wb_err rc;
-
-	*match = *same = false;
-	wb_be64_put(key, index);
-	if ((rc = wb_db_get(&b->t, WB_DB_JOURNAL, key, 8, &v)) != WB_OK ||
-	    (rc = wb_entry_decode(&e, v.data, v.len)) != WB_OK) {
-		return rc == WB_ENOTFOUND || rc == WB_EPROTO ? WB_ECORRUPT : rc;
-	}
-	if (k->registry) {
-		wb_registry_change *c = NULL;
-
-		*match = e->type == WB_ENTRY_REGISTRY &&
-		         wb_registry_change_decode(&c, e->body, e->body_len) ==
-		                 WB_OK &&
-		         strcmp(c->change_id, k->id) == 0;
-		wb_registry_change_free(c);
-	} else if (e->type == WB_ENTRY_STAMP &&
-	           wb_reg_key_get(&b->t, &e->signer, &kr) == WB_OK &&
-	           kr.stakeholder == k->stakeholder) {
-		wb_stamp *s = NULL;
-
-		*match = wb_stamp_decode(&s, e->body, e->body_len) == WB_OK &&
-		         strcmp(s->event_id, k->id) == 0 &&
-		         (s->error_declaration != NULL) == (k->tag != 0);
-		wb_stamp_free(s);
-	}
-	*same = *match && e->body_len == len && memcmp(e->body, body, len) == 0;
-	wb_entry_free(e);
-	return WB_OK;
-}
-
 /* Looks the event key up; WB_OK with *dup set when these exact bytes are
  * already in at *dup_index. */
 static wb_err
 check_event_id(struct batch *b, struct event_key *k, const uint8_t *body,
                size_t len, bool *dup, uint64_t *dup_index, wb_problem *p)
 {
-	uint64_t cand[16];
-	size_t n;
+	bool same = false;
 	wb_err rc;
 
 	*dup = false;
 	k->fp = wb_events_fp(k->stakeholder, k->tag, k->id);
-	n = wb_events_find(b->j, k->fp, cand, 16);
-	for (size_t i = 0; i < n; i++) {
-		bool match, same;
-
-		if ((rc = candidate_matches(b, cand[i], k, body, len, &match,
-		                            &same)) != WB_OK) {
-			return rc;
-		}
-		if (!match) {
-			continue; /* a fingerprint collision */
-		}
-		*dup_index = cand[i];
-		if (same) {
-			*dup = true;
-			return WB_OK;
-		}
-		return wb_reject_set(
-		        p, WB_REJECT_DUPLICATE_EVENT_ID,
-		        "%s %s was already used by entry %llu with other bytes: give a new %s an ID of its own%s",
-		        k->registry ? "change ID" : "event ID", k->id,
-		        (unsigned long long)cand[i],
-		        k->registry ? "change" : "event",
-		        k->registry
-		                ? ""
-		                : " (an error declaration repeats the ID of the event it corrects)");
+	rc = wb_events_lookup(b->j, &b->t, k->stakeholder, k->tag, k->id,
+	                      k->registry, body, len, dup_index, &same);
+	if (rc == WB_ENOTFOUND) {
+		return WB_OK;
 	}
-	return WB_OK;
+	if (rc != WB_OK) {
+		return rc;
+	}
+	if (same) {
+		*dup = true;
+		return WB_OK;
+	}
+	return wb_reject_set(
+	        p, WB_REJECT_DUPLICATE_EVENT_ID,
+	        "%s %s was already used by entry %llu with other bytes: give a new %s an ID of its own%s",
+	        k->registry ? "change ID" : "event ID", k->id,
+	        (unsigned long long)*dup_index,
+	        k->registry ? "change" : "event",
+	        k->registry
+	                ? ""
+	                : " (an error declaration repeats the ID of the event it corrects)");
 }
 
 static wb_err
@@ -241,7 +193,7 @@ write_stamp_entry(struct batch *b, wb_rule_ctx *ctx, wb_submission *sub,
 
 		rc = wb_twin_get(&b->t, key, st);
 		if (rc == WB_ENOTFOUND) {
-			rc = wb_twin_new(&b->t, st);
+			rc = wb_twin_new(&b->t, key, ctx->touched[i].id, st);
 		}
 		if (rc != WB_OK) {
 			goto out;
@@ -383,7 +335,7 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 	if ((rc = write_stamp_entry(b, &ctx, sub, index, record_time)) !=
 	            WB_OK ||
 	    (rc = wb_events_add(j, &b->t, ek.fp, index)) != WB_OK ||
-	    (rc = wb_rules_apply(&ctx)) != WB_OK) {
+	    (rc = wb_effects_apply(&ctx)) != WB_OK) {
 		goto out;
 	}
 	res->index = index;

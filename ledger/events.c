@@ -237,3 +237,75 @@ wb_events_fini(struct wb_event_table *e)
 	free(e->added);
 	memset(e, 0, sizeof(*e));
 }
+
+/* Whether entry `index` carries this event key; *same tells whether its
+ * signed body is also byte for byte `body`. */
+static wb_err
+candidate_matches(wb_txn *t, uint64_t index, uint64_t stakeholder, uint8_t tag,
+                  const char *id, bool registry, const uint8_t *body,
+                  size_t len, bool *match, bool *same)
+{
+	uint8_t key[8];
+	wb_entry *e = NULL;
+	wb_key_record kr;
+	wb_val v;
+	wb_err rc;
+
+	*match = *same = false;
+	wb_be64_put(key, index);
+	if ((rc = wb_db_get(t, WB_DB_JOURNAL, key, 8, &v)) != WB_OK ||
+	    (rc = wb_entry_decode(&e, v.data, v.len)) != WB_OK) {
+		return rc == WB_ENOTFOUND || rc == WB_EPROTO ? WB_ECORRUPT : rc;
+	}
+	if (registry) {
+		wb_registry_change *c = NULL;
+
+		*match = e->type == WB_ENTRY_REGISTRY &&
+		         wb_registry_change_decode(&c, e->body, e->body_len) ==
+		                 WB_OK &&
+		         strcmp(c->change_id, id) == 0;
+		wb_registry_change_free(c);
+	} else if (e->type == WB_ENTRY_STAMP &&
+	           wb_reg_key_get(t, &e->signer, &kr) == WB_OK &&
+	           kr.stakeholder == stakeholder) {
+		wb_stamp *s = NULL;
+
+		*match = wb_stamp_decode(&s, e->body, e->body_len) == WB_OK &&
+		         strcmp(s->event_id, id) == 0 &&
+		         (s->error_declaration != NULL) == (tag != 0);
+		wb_stamp_free(s);
+	}
+	*same = *match && body != NULL && e->body_len == len &&
+	        memcmp(e->body, body, len) == 0;
+	wb_entry_free(e);
+	return WB_OK;
+}
+
+wb_err
+wb_events_lookup(wb_journal *j, wb_txn *t, uint64_t stakeholder, uint8_t tag,
+                 const char *id, bool registry, const uint8_t *body, size_t len,
+                 uint64_t *index, bool *same)
+{
+	uint64_t cand[16];
+	size_t n;
+	wb_err rc;
+
+	if ((rc = wb_events_load(j, t)) != WB_OK) {
+		return rc;
+	}
+	n = wb_events_find(j, wb_events_fp(stakeholder, tag, id), cand, 16);
+	for (size_t i = 0; i < n; i++) {
+		bool match;
+
+		if ((rc = candidate_matches(t, cand[i], stakeholder, tag, id,
+		                            registry, body, len, &match,
+		                            same)) != WB_OK) {
+			return rc;
+		}
+		if (match) {
+			*index = cand[i];
+			return WB_OK; /* a fingerprint collision otherwise */
+		}
+	}
+	return WB_ENOTFOUND;
+}

@@ -16,6 +16,7 @@
 #include "waybill/id.h"
 #include "waybill/journal.h"
 #include "waybill/stamp.h"
+#include "waybill/trace.h"
 
 /* Stakeholder 0 is "nobody"; IDs are the index of the Register entry, so
  * never 0 (the genesis). The admin's own events use this ID. */
@@ -46,6 +47,58 @@ struct wb_journal {
 	bool skip_rules; /* tests only: play a dishonest operator */
 	bool replay;     /* a verifier's scratch copy: no checkpoints */
 	struct wb_event_table events; /* the writer's only */
+};
+
+/*
+ * lineage.c: edges "from --type--> to", stored under both ends.
+ */
+enum {
+	WB_EDGE_OUT = 0,
+	WB_EDGE_IN = 1
+};
+
+typedef struct {
+	wb_edge_type type;
+	uint64_t from, to; /* twin numbers */
+	uint64_t opened;   /* the index of the stamp that opened it */
+	uint64_t closed;   /* ... that closed it; 0: open */
+	wb_time opened_at, closed_at;
+	bool has_quantity;
+	double quantity;
+} wb_edge;
+
+wb_err wb_edge_open(wb_txn *t, const wb_edge *e);
+/* Closes the latest open edge from -> to of this type (*closed_out says
+ * whether there was one). */
+wb_err wb_edge_close(wb_txn *t, wb_edge_type type, uint64_t from, uint64_t to,
+                     uint64_t index, const wb_time *at, bool *closed_out);
+typedef wb_err (*wb_edge_fn)(const wb_edge *e, void *arg);
+/* Calls fn for each edge of twin in direction dir (WB_EDGE_OUT: twin is
+ * `from`), of one type or all (type 0); a non-OK return stops the walk. */
+wb_err wb_edges_each(wb_txn *t, uint64_t twin, int dir, wb_edge_type type,
+                     wb_edge_fn fn, void *arg);
+
+/* The entry an event key names: WB_OK and *index, or WB_ENOTFOUND. The
+ * candidate's signed body is compared with body when body is not NULL
+ * (*same says whether it is identical). */
+wb_err wb_events_lookup(wb_journal *j, wb_txn *t, uint64_t stakeholder,
+                        uint8_t tag, const char *id, bool registry,
+                        const uint8_t *body, size_t len, uint64_t *index,
+                        bool *same);
+
+/* effects.c: whether entry `index` was declared in error. */
+bool wb_is_declared(wb_txn *t, uint64_t index);
+
+/* The fields of the search keys (WB_DB_SEARCH): field byte, 8 bytes of
+ * value (a SHA-256 prefix, a stakeholder ID, or biased event seconds),
+ * index. */
+enum {
+	WB_SEARCH_BIZ_STEP = 1,
+	WB_SEARCH_DISPOSITION = 2,
+	WB_SEARCH_READ_POINT = 3,
+	WB_SEARCH_BIZ_LOCATION = 4,
+	WB_SEARCH_STAKEHOLDER = 5,
+	WB_SEARCH_EVENT_TIME = 6,
 };
 
 /* events.c: the event-ID index. Fingerprints are SHA-256(stakeholder ||
@@ -85,6 +138,9 @@ bool wb_order_after(const wb_order *a, const wb_order *b);
  * Twin state (twin.c): what the append rules need of each twin, plus its
  * chain head and history number.
  */
+#define WB_PERSISTENT_MAX 1024
+#define WB_ATTR_VALUE_MAX 512
+
 typedef struct {
 	uint64_t twin_no;
 	bool has_head;
@@ -104,13 +160,39 @@ typedef struct {
 	wb_order host_at;
 	uint64_t custody_gaps;
 	uint64_t last_gap_index;
+	/* What passports show (latest by event time, ties by index). */
+	char id[WB_ID_MAX + 1];       /* the ID as first written */
+	char location[WB_ID_MAX + 1]; /* business location */
+	char read_point[WB_ID_MAX + 1];
+	wb_order location_at;
+	char disposition[WB_ID_MAX + 1];
+	wb_order disposition_at;
+	char persistent[WB_PERSISTENT_MAX]; /* dispositions, '\n'-separated */
+	uint64_t owner; /* stakeholder ID, 0: none (or sold) */
+	wb_order owner_at;
+	bool sold;
+	char packaging[WB_ATTR_VALUE_MAX];
+	uint64_t packaging_index;
+	char price[WB_ATTR_VALUE_MAX];
+	uint64_t price_index;
+	char discount[WB_ATTR_VALUE_MAX];
+	uint64_t discount_index;
+	wb_order first; /* the earliest event by event time */
+	wb_order last;  /* the latest */
 } wb_twin_state;
 
 /* WB_ENOTFOUND when the twin was never stamped. */
 wb_err wb_twin_get(wb_txn *t, const char *key, wb_twin_state *out);
 wb_err wb_twin_put(wb_txn *t, const char *key, const wb_twin_state *st);
-/* A fresh state with the next twin number (meta "next_twin"). */
-wb_err wb_twin_new(wb_txn *t, wb_twin_state *out);
+/* A fresh state with the next twin number (meta "next_twin"), whose
+ * number -> key and ID are recorded (WB_DB_TWIN_IDS). */
+wb_err wb_twin_new(wb_txn *t, const char *key, const char *id,
+                   wb_twin_state *out);
+/* The canonical key and first-written ID of twin number no. */
+wb_err wb_twin_name(wb_txn *t, uint64_t no, char key[WB_KEY_MAX + 1],
+                    char id[WB_ID_MAX + 1]);
+/* The twin number of a canonical key (WB_ENOTFOUND: never stamped). */
+wb_err wb_twin_no(wb_txn *t, const char *key, uint64_t *out);
 wb_err wb_twin_history_add(wb_txn *t, uint64_t twin_no, uint64_t index);
 
 /*
@@ -168,14 +250,59 @@ typedef struct {
 	bool custody_gap; /* out: advisory-policy gap flagged */
 } wb_rule_ctx;
 
+/* What a stamp does, derived from its kind, action, bizStep and
+ * disposition (CBV words). */
+enum {
+	ACT_COMMISSION = 1 << 0,
+	ACT_DECOMMISSION = 1 << 1,
+	ACT_SHIP = 1 << 2,
+	ACT_RECEIVE = 1 << 3,
+	ACT_PACK = 1 << 4,
+	ACT_UNPACK = 1 << 5,
+	ACT_TRANSFORM = 1 << 6,
+	ACT_INSTALL = 1 << 7,
+	ACT_REMOVE = 1 << 8,
+	ACT_SELL = 1 << 9,
+};
+
+/* The uses that make a twin the subject of a whole-twin act, or a child. */
+#define WHOLE_USES (WB_USE_EPC | WB_USE_QUANTITY | WB_USE_PARENT)
+#define CHILD_USES (WB_USE_EPC | WB_USE_QUANTITY)
+
+/* Whether a bizStep or disposition value is this CBV word. */
+bool wb_cbv_is(const char *value, const char *word);
+/* The ACT_* bits of a stamp (0 for an error declaration). */
+unsigned wb_stamp_acts(const wb_stamp *s);
+/* The WB_USE_* bits whose twins a commissioning stamp commissions. */
+unsigned wb_commission_uses(const wb_stamp *s);
+/* The custodian of a twin, through the containers it is packed in. */
+wb_err wb_effective_custodian(wb_txn *t, const wb_twin_state *st,
+                              uint64_t *out);
+
+/* Per-twin scratch for one stamp: states, whether known, and gaps. */
+struct twin_scratch {
+	wb_twin_state *st;
+	bool *known;
+	bool *gap;
+};
+
+wb_err wb_twin_scratch_new(struct twin_scratch *sc, size_t n);
+void wb_twin_scratch_free(struct twin_scratch *sc);
+/* The state of every touched twin (known[i] false: never seen). */
+wb_err wb_rules_load_states(wb_rule_ctx *ctx, wb_twin_state *st, bool *known);
+/* Marks gap[i] for each twin whose custodian's act someone else did. */
+wb_err wb_rules_custody_gaps(wb_rule_ctx *ctx, const wb_twin_state *st,
+                             const bool *known, unsigned acts, bool *gap);
+
 /* Structure, identifiers and limits; fills ctx->touched. */
 wb_err wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
                             wb_problem *p);
 /* Every state rule; writes nothing. */
 wb_err wb_rules_check_state(wb_rule_ctx *ctx, wb_problem *p);
-/* Applies the stamp's effects to the twins' state (after the entry is
- * written). */
-wb_err wb_rules_apply(wb_rule_ctx *ctx);
+/* effects.c: applies an accepted stamp's effects (after its entry is
+ * written): twin state, lineage edges, recalls and lifts, declarations of
+ * error, search keys. */
+wb_err wb_effects_apply(wb_rule_ctx *ctx);
 
 /* Reads the Merkle node store inside a transaction (a wb_merkle_get_fn;
  * arg is the wb_txn). */

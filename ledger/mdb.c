@@ -30,7 +30,9 @@ static const char *const db_names[WB_DB_COUNT_] = {
 	[WB_DB_HISTORY] = "history", [WB_DB_STAKEHOLDERS] = "stakeholders",
 	[WB_DB_KEYS] = "keys",       [WB_DB_NAMESPACES] = "namespaces",
 	[WB_DB_REGLOG] = "reglog",   [WB_DB_RECALLS] = "recalls",
-	[WB_DB_PARTIES] = "parties",
+	[WB_DB_PARTIES] = "parties", [WB_DB_TWIN_IDS] = "twin_ids",
+	[WB_DB_EDGES] = "edges",     [WB_DB_DECLARED] = "declared",
+	[WB_DB_SEARCH] = "search",
 };
 
 /* The one mapping of LMDB's codes onto ours; logs LMDB's text once. */

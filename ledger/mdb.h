@@ -32,6 +32,11 @@ typedef enum {
 	WB_DB_REGLOG,       /* u64 index of each registry entry -> "" */
 	WB_DB_RECALLS,      /* u64 recall index -> recall record */
 	WB_DB_PARTIES,      /* party ID -> u64 stakeholder ID */
+	WB_DB_TWIN_IDS,     /* u64 twin number -> key, first-written ID */
+	WB_DB_EDGES,        /* twin, direction, type, other twin, opened ->
+	                       closed, times, quantity (lineage.c) */
+	WB_DB_DECLARED,     /* u64 declared index -> u64 declaration index */
+	WB_DB_SEARCH,       /* field, value hash, u64 index -> "" */
 	WB_DB_COUNT_,
 } wb_db;
 

@@ -4,7 +4,7 @@
  * decoded stamp against the state the write transaction holds at its index,
  * and the effects of an accepted stamp on the twins it touches.
  *
- * Checks never write; wb_rules_apply() runs only once the stamp is accepted
+ * Checks never write; wb_effects_apply() runs only once the stamp is accepted
  * and its entry written. The verifier replays the same code, so a rule
  * holds identically at append time and at audit time.
  */
@@ -19,29 +19,14 @@
  * walk that looks for cycles. */
 #define MAX_NESTING 64
 
-/* What a stamp does, derived from its kind, action, bizStep and
- * disposition (CBV words). */
-enum {
-	ACT_COMMISSION = 1 << 0,
-	ACT_DECOMMISSION = 1 << 1,
-	ACT_SHIP = 1 << 2,
-	ACT_RECEIVE = 1 << 3,
-	ACT_PACK = 1 << 4,
-	ACT_UNPACK = 1 << 5,
-	ACT_TRANSFORM = 1 << 6,
-	ACT_INSTALL = 1 << 7,
-	ACT_REMOVE = 1 << 8,
-	ACT_SELL = 1 << 9,
-};
-
-static bool
-word_is(const char *value, const char *word)
+bool
+wb_cbv_is(const char *value, const char *word)
 {
 	return value != NULL && strcmp(wb_cbv_word(value), word) == 0;
 }
 
-static unsigned
-stamp_acts(const wb_stamp *s)
+unsigned
+wb_stamp_acts(const wb_stamp *s)
 {
 	const char *step = s->biz_step;
 	unsigned acts = 0;
@@ -60,24 +45,25 @@ stamp_acts(const wb_stamp *s)
 	default:
 		return 0;
 	}
-	if (word_is(step, "commissioning") ||
-	    word_is(step, "creating_class_instance") ||
+	if (wb_cbv_is(step, "commissioning") ||
+	    wb_cbv_is(step, "creating_class_instance") ||
 	    (s->kind == WB_KIND_OBJECT && s->has_action &&
 	     s->action == WB_ACTION_ADD)) {
 		acts |= ACT_COMMISSION;
 	}
-	if (word_is(step, "decommissioning") || word_is(step, "destroying") ||
-	    word_is(s->disposition, "destroyed") ||
-	    word_is(s->disposition, "disposed")) {
+	if (wb_cbv_is(step, "decommissioning") ||
+	    wb_cbv_is(step, "destroying") ||
+	    wb_cbv_is(s->disposition, "destroyed") ||
+	    wb_cbv_is(s->disposition, "disposed")) {
 		acts |= ACT_DECOMMISSION;
 	}
-	if (word_is(step, "shipping")) {
+	if (wb_cbv_is(step, "shipping")) {
 		acts |= ACT_SHIP;
 	}
-	if (word_is(step, "receiving") || word_is(step, "accepting")) {
+	if (wb_cbv_is(step, "receiving") || wb_cbv_is(step, "accepting")) {
 		acts |= ACT_RECEIVE;
 	}
-	if (word_is(step, "retail_selling")) {
+	if (wb_cbv_is(step, "retail_selling")) {
 		acts |= ACT_SELL;
 	}
 	if (s->kind == WB_KIND_AGGREGATION && s->has_action) {
@@ -97,8 +83,8 @@ stamp_acts(const wb_stamp *s)
 }
 
 /* Which uses of a twin make it the subject of an act. */
-static unsigned
-commission_uses(const wb_stamp *s)
+unsigned
+wb_commission_uses(const wb_stamp *s)
 {
 	switch (s->kind) {
 	case WB_KIND_TRANSFORMATION:
@@ -110,9 +96,6 @@ commission_uses(const wb_stamp *s)
 		return WB_USE_EPC | WB_USE_QUANTITY;
 	}
 }
-
-#define WHOLE_USES (WB_USE_EPC | WB_USE_QUANTITY | WB_USE_PARENT)
-#define CHILD_USES (WB_USE_EPC | WB_USE_QUANTITY)
 
 /*
  * Shape: structure, identifiers, limits.
@@ -461,8 +444,8 @@ wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
  */
 
 /* Loads the state of every touched twin (known[i] false: never seen). */
-static wb_err
-load_states(wb_rule_ctx *ctx, wb_twin_state *st, bool *known)
+wb_err
+wb_rules_load_states(wb_rule_ctx *ctx, wb_twin_state *st, bool *known)
 {
 	wb_err rc;
 
@@ -482,8 +465,8 @@ load_states(wb_rule_ctx *ctx, wb_twin_state *st, bool *known)
 
 /* The custodian of a twin, following the containers it is packed in: a
  * case travels with its pallet. 0 when nobody holds it. */
-static wb_err
-effective_custodian(wb_txn *t, const wb_twin_state *st, uint64_t *out)
+wb_err
+wb_effective_custodian(wb_txn *t, const wb_twin_state *st, uint64_t *out)
 {
 	wb_twin_state *cur = malloc(sizeof(*cur));
 	wb_err rc = WB_OK;
@@ -525,7 +508,7 @@ custody_allows(wb_rule_ctx *ctx, const wb_twin_state *st, bool known,
 	if (!known) {
 		return WB_OK; /* nobody holds what nobody has seen */
 	}
-	if ((rc = effective_custodian(ctx->t, st, &holder)) != WB_OK) {
+	if ((rc = wb_effective_custodian(ctx->t, st, &holder)) != WB_OK) {
 		return rc;
 	}
 	if (acts & ACT_RECEIVE) {
@@ -574,9 +557,9 @@ custody_acts_for(unsigned acts, unsigned uses, const wb_stamp *s)
 	return out;
 }
 
-static wb_err
-check_custody(wb_rule_ctx *ctx, const wb_twin_state *st, const bool *known,
-              unsigned acts, bool *gap)
+wb_err
+wb_rules_custody_gaps(wb_rule_ctx *ctx, const wb_twin_state *st,
+                      const bool *known, unsigned acts, bool *gap)
 {
 	wb_err rc;
 
@@ -603,7 +586,7 @@ static wb_err
 check_namespaces(wb_rule_ctx *ctx, unsigned acts, wb_problem *p)
 {
 	const wb_stamp *s = ctx->stamp;
-	unsigned uses = commission_uses(s);
+	unsigned uses = wb_commission_uses(s);
 	wb_twin_id tid;
 
 	if (acts & ACT_COMMISSION) {
@@ -642,7 +625,7 @@ check_decommissioned(wb_rule_ctx *ctx, const wb_twin_state *st,
 	/* What may still be said of a twin that has ended. */
 	if (s->kind == WB_KIND_RECALL || s->kind == WB_KIND_LIFT ||
 	    s->error_declaration != NULL ||
-	    word_is(s->biz_step, "inspecting")) {
+	    wb_cbv_is(s->biz_step, "inspecting")) {
 		return WB_OK;
 	}
 	for (size_t i = 0; i < ctx->n_touched; i++) {
@@ -881,10 +864,10 @@ check_state(wb_rule_ctx *ctx, wb_twin_state *st, bool *known, bool *gap,
             wb_problem *p)
 {
 	const wb_stamp *s = ctx->stamp;
-	unsigned acts = stamp_acts(s);
+	unsigned acts = wb_stamp_acts(s);
 	wb_err rc;
 
-	if ((rc = load_states(ctx, st, known)) != WB_OK ||
+	if ((rc = wb_rules_load_states(ctx, st, known)) != WB_OK ||
 	    (rc = check_decommissioned(ctx, st, known, p)) != WB_OK ||
 	    (rc = check_namespaces(ctx, acts, p)) != WB_OK ||
 	    (rc = check_cycles(ctx, acts, p)) != WB_OK) {
@@ -897,7 +880,7 @@ check_state(wb_rule_ctx *ctx, wb_twin_state *st, bool *known, bool *gap,
 	if (s->kind == WB_KIND_LIFT && (rc = check_lift(ctx, p)) != WB_OK) {
 		return rc;
 	}
-	if ((rc = check_custody(ctx, st, known, acts, gap)) != WB_OK) {
+	if ((rc = wb_rules_custody_gaps(ctx, st, known, acts, gap)) != WB_OK) {
 		return rc;
 	}
 	ctx->custody_gap = false;
@@ -916,15 +899,8 @@ check_state(wb_rule_ctx *ctx, wb_twin_state *st, bool *known, bool *gap,
 	return WB_OK;
 }
 
-/* Per-twin scratch for one stamp: states, whether known, and gaps. */
-struct twin_scratch {
-	wb_twin_state *st;
-	bool *known;
-	bool *gap;
-};
-
-static wb_err
-scratch_new(struct twin_scratch *sc, size_t n)
+wb_err
+wb_twin_scratch_new(struct twin_scratch *sc, size_t n)
 {
 	size_t m = n > 0 ? n : 1;
 
@@ -934,8 +910,8 @@ scratch_new(struct twin_scratch *sc, size_t n)
 	return sc->st && sc->known && sc->gap ? WB_OK : WB_ENOMEM;
 }
 
-static void
-scratch_free(struct twin_scratch *sc)
+void
+wb_twin_scratch_free(struct twin_scratch *sc)
 {
 	free(sc->st);
 	free(sc->known);
@@ -948,199 +924,9 @@ wb_rules_check_state(wb_rule_ctx *ctx, wb_problem *p)
 	struct twin_scratch sc;
 	wb_err rc;
 
-	if ((rc = scratch_new(&sc, ctx->n_touched)) == WB_OK) {
+	if ((rc = wb_twin_scratch_new(&sc, ctx->n_touched)) == WB_OK) {
 		rc = check_state(ctx, sc.st, sc.known, sc.gap, p);
 	}
-	scratch_free(&sc);
-	return rc;
-}
-
-/*
- * Effects.
- */
-
-static const char *
-destination_party(const wb_stamp *s)
-{
-	/* The party a shipment goes to: CBV source/destination types. */
-	for (size_t i = 0; i < s->n_destinations; i++) {
-		if (word_is(s->destinations[i].type, "possessing_party")) {
-			return s->destinations[i].value;
-		}
-	}
-	for (size_t i = 0; i < s->n_destinations; i++) {
-		if (word_is(s->destinations[i].type, "owning_party")) {
-			return s->destinations[i].value;
-		}
-	}
-	return "";
-}
-
-static void
-apply_custody(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts, unsigned uses,
-              const wb_order *now)
-{
-	const wb_stamp *s = ctx->stamp;
-	uint64_t me = ctx->signer->id;
-
-	if ((acts & ACT_COMMISSION) && (uses & commission_uses(s))) {
-		if (st->commissioner == 0) {
-			st->commissioner = me;
-			st->commissioned_at = ctx->index;
-		}
-		if (st->custodian == 0) {
-			st->custodian = me;
-			st->custody_at = *now;
-		}
-	}
-	if ((acts & ACT_DECOMMISSION) && (uses & WHOLE_USES) &&
-	    st->decommissioned_at == 0) {
-		st->decommissioned_at = ctx->index;
-	}
-	if (!(uses & WHOLE_USES) || !wb_order_after(now, &st->custody_at)) {
-		return; /* a late event does not rewrite newer custody */
-	}
-	if (acts & ACT_SHIP) {
-		st->in_transit = true;
-		snprintf(st->destination, sizeof(st->destination), "%s",
-		         destination_party(s));
-		st->custody_at = *now;
-	}
-	if (acts & ACT_RECEIVE) {
-		st->custodian = me;
-		st->in_transit = false;
-		st->destination[0] = '\0';
-		st->custody_at = *now;
-	}
-}
-
-static wb_err
-apply_nesting(wb_rule_ctx *ctx, wb_twin_state *st, unsigned acts, unsigned uses,
-              const char *parent_key, const wb_order *now)
-{
-	uint64_t holder;
-	wb_err rc;
-
-	if (uses & WB_USE_PARENT) {
-		if ((acts & ACT_PACK) && st->custodian == 0) {
-			st->custodian = ctx->signer->id;
-			st->custody_at = *now;
-		}
-		return WB_OK;
-	}
-	if (!(uses & CHILD_USES) || parent_key == NULL) {
-		return WB_OK;
-	}
-	if ((acts & (ACT_PACK | ACT_UNPACK)) &&
-	    wb_order_after(now, &st->container_at)) {
-		if (acts & ACT_PACK) {
-			snprintf(st->container, sizeof(st->container), "%s",
-			         parent_key);
-		} else if (strcmp(st->container, parent_key) == 0) {
-			/* Out of the case, the item stays with whoever
-			 * held the case. */
-			if ((rc = effective_custodian(ctx->t, st, &holder)) !=
-			    WB_OK) {
-				return rc;
-			}
-			st->container[0] = '\0';
-			if (holder != 0) {
-				st->custodian = holder;
-			}
-		}
-		st->container_at = *now;
-	}
-	if ((acts & (ACT_INSTALL | ACT_REMOVE)) &&
-	    wb_order_after(now, &st->host_at)) {
-		if (acts & ACT_INSTALL) {
-			snprintf(st->host, sizeof(st->host), "%s", parent_key);
-		} else if (strcmp(st->host, parent_key) == 0) {
-			st->host[0] = '\0';
-		}
-		st->host_at = *now;
-	}
-	return WB_OK;
-}
-
-static wb_err
-store_recall(wb_rule_ctx *ctx)
-{
-	wb_buf b = { 0 };
-	uint8_t k[8];
-	size_t n = 0;
-	wb_err rc;
-
-	wb_buf_put_u64(&b, ctx->signer->id);
-	for (size_t i = 0; i < ctx->n_touched; i++) {
-		n += (ctx->touched[i].roles & WB_USE_RECALL) != 0;
-	}
-	wb_buf_put_u32(&b, (uint32_t)n);
-	for (size_t i = 0; i < ctx->n_touched; i++) {
-		if (ctx->touched[i].roles & WB_USE_RECALL) {
-			wb_buf_put_str(&b, ctx->touched[i].twin.key);
-		}
-	}
-	wb_be64_put(k, ctx->index);
-	rc = b.failed ? WB_ENOMEM
-	              : wb_db_put(ctx->t, WB_DB_RECALLS, k, 8, b.data, b.len,
-	                          WB_PUT_APPEND);
-	wb_buf_fini(&b);
-	return rc;
-}
-
-wb_err
-wb_rules_apply(wb_rule_ctx *ctx)
-{
-	const wb_stamp *s = ctx->stamp;
-	unsigned acts = stamp_acts(s);
-	wb_order now = { s->event_time.seconds, s->event_time.nanos,
-		         ctx->index };
-	const char *parent_key = NULL;
-	struct twin_scratch sc;
-	wb_err rc;
-
-	if (s->kind == WB_KIND_RECALL && (rc = store_recall(ctx)) != WB_OK) {
-		return rc;
-	}
-	for (size_t i = 0; i < ctx->n_touched; i++) {
-		if (ctx->touched[i].roles & WB_USE_PARENT) {
-			parent_key = ctx->touched[i].twin.key;
-		}
-	}
-	if ((rc = scratch_new(&sc, ctx->n_touched)) != WB_OK) {
-		goto out;
-	}
-	/* Judge custody against the state before this stamp (again: the
-	 * checks wrote nothing), then move every twin on. */
-	if ((rc = load_states(ctx, sc.st, sc.known)) != WB_OK ||
-	    (rc = check_custody(ctx, sc.st, sc.known, acts, sc.gap)) != WB_OK) {
-		goto out;
-	}
-	for (size_t i = 0; i < ctx->n_touched; i++) {
-		wb_twin_state *st = &sc.st[i];
-		unsigned uses = ctx->touched[i].roles;
-
-		/* The entry is written; its chain head is set by append.c,
-		 * which reads this state back. */
-		if ((rc = wb_twin_get(ctx->t, ctx->touched[i].twin.key, st)) !=
-		    WB_OK) {
-			goto out;
-		}
-		apply_custody(ctx, st, acts, uses, &now);
-		if ((rc = apply_nesting(ctx, st, acts, uses, parent_key,
-		                        &now)) != WB_OK) {
-			goto out;
-		}
-		if (sc.gap[i]) {
-			st->custody_gaps++;
-			st->last_gap_index = ctx->index;
-		}
-		if ((rc = wb_twin_put(ctx->t, ctx->touched[i].twin.key, st)) !=
-		    WB_OK) {
-			goto out;
-		}
-	}
-out:
-	scratch_free(&sc);
+	wb_twin_scratch_free(&sc);
 	return rc;
 }

@@ -10,9 +10,10 @@
  */
 #include "journal_impl.h"
 
+#include <stdio.h>
 #include <string.h>
 
-#define TWIN_RECORD_VERSION 1
+#define TWIN_RECORD_VERSION 2
 
 static const char META_NEXT_TWIN[] = "next_twin";
 
@@ -57,6 +58,24 @@ wb_twin_put(wb_txn *t, const char *key, const wb_twin_state *st)
 	put_order(&b, &st->host_at);
 	wb_buf_put_u64(&b, st->custody_gaps);
 	wb_buf_put_u64(&b, st->last_gap_index);
+	wb_buf_put_str(&b, st->id);
+	wb_buf_put_str(&b, st->location);
+	wb_buf_put_str(&b, st->read_point);
+	put_order(&b, &st->location_at);
+	wb_buf_put_str(&b, st->disposition);
+	put_order(&b, &st->disposition_at);
+	wb_buf_put_str(&b, st->persistent);
+	wb_buf_put_u64(&b, st->owner);
+	put_order(&b, &st->owner_at);
+	wb_buf_put_u8(&b, st->sold);
+	wb_buf_put_str(&b, st->packaging);
+	wb_buf_put_u64(&b, st->packaging_index);
+	wb_buf_put_str(&b, st->price);
+	wb_buf_put_u64(&b, st->price_index);
+	wb_buf_put_str(&b, st->discount);
+	wb_buf_put_u64(&b, st->discount_index);
+	put_order(&b, &st->first);
+	put_order(&b, &st->last);
 	if (b.failed) {
 		wb_buf_fini(&b);
 		return WB_ENOMEM;
@@ -99,14 +118,33 @@ wb_twin_get(wb_txn *t, const char *key, wb_twin_state *st)
 	read_order(&r, &st->host_at);
 	st->custody_gaps = wb_read_u64(&r);
 	st->last_gap_index = wb_read_u64(&r);
+	wb_read_str(&r, st->id, sizeof(st->id));
+	wb_read_str(&r, st->location, sizeof(st->location));
+	wb_read_str(&r, st->read_point, sizeof(st->read_point));
+	read_order(&r, &st->location_at);
+	wb_read_str(&r, st->disposition, sizeof(st->disposition));
+	read_order(&r, &st->disposition_at);
+	wb_read_str(&r, st->persistent, sizeof(st->persistent));
+	st->owner = wb_read_u64(&r);
+	read_order(&r, &st->owner_at);
+	st->sold = wb_read_u8(&r) != 0;
+	wb_read_str(&r, st->packaging, sizeof(st->packaging));
+	st->packaging_index = wb_read_u64(&r);
+	wb_read_str(&r, st->price, sizeof(st->price));
+	st->price_index = wb_read_u64(&r);
+	wb_read_str(&r, st->discount, sizeof(st->discount));
+	st->discount_index = wb_read_u64(&r);
+	read_order(&r, &st->first);
+	read_order(&r, &st->last);
 	return r.bad ? WB_ECORRUPT : WB_OK;
 }
 
 wb_err
-wb_twin_new(wb_txn *t, wb_twin_state *st)
+wb_twin_new(wb_txn *t, const char *key, const char *id, wb_twin_state *st)
 {
 	uint8_t buf[8];
 	uint64_t next = 1;
+	wb_buf rec = { 0 };
 	wb_val v;
 	wb_err rc;
 
@@ -119,9 +157,58 @@ wb_twin_new(wb_txn *t, wb_twin_state *st)
 	}
 	memset(st, 0, sizeof(*st));
 	st->twin_no = next;
+	snprintf(st->id, sizeof(st->id), "%s", id);
 	wb_be64_put(buf, next + 1);
-	return wb_db_put(t, WB_DB_META, META_NEXT_TWIN, strlen(META_NEXT_TWIN),
-	                 buf, 8, 0);
+	if ((rc = wb_db_put(t, WB_DB_META, META_NEXT_TWIN,
+	                    strlen(META_NEXT_TWIN), buf, 8, 0)) != WB_OK) {
+		return rc;
+	}
+	/* Twin numbers grow: their names append at the end. */
+	wb_buf_put_str(&rec, key);
+	wb_buf_put_str(&rec, id);
+	wb_be64_put(buf, next);
+	rc = rec.failed ? WB_ENOMEM
+	                : wb_db_put(t, WB_DB_TWIN_IDS, buf, 8, rec.data,
+	                            rec.len, WB_PUT_APPEND);
+	wb_buf_fini(&rec);
+	return rc;
+}
+
+wb_err
+wb_twin_name(wb_txn *t, uint64_t no, char key[WB_KEY_MAX + 1],
+             char id[WB_ID_MAX + 1])
+{
+	uint8_t k[8];
+	wb_reader r;
+	wb_val v;
+	wb_err rc;
+
+	wb_be64_put(k, no);
+	if ((rc = wb_db_get(t, WB_DB_TWIN_IDS, k, 8, &v)) != WB_OK) {
+		return rc;
+	}
+	wb_reader_init(&r, v.data, v.len);
+	wb_read_str(&r, key, WB_KEY_MAX + 1);
+	wb_read_str(&r, id, WB_ID_MAX + 1);
+	return r.bad ? WB_ECORRUPT : WB_OK;
+}
+
+wb_err
+wb_twin_no(wb_txn *t, const char *key, uint64_t *out)
+{
+	wb_reader r;
+	wb_val v;
+	wb_err rc;
+
+	if ((rc = wb_db_get(t, WB_DB_TWINS, key, strlen(key), &v)) != WB_OK) {
+		return rc;
+	}
+	wb_reader_init(&r, v.data, v.len);
+	if (wb_read_u8(&r) != TWIN_RECORD_VERSION) {
+		return WB_ECORRUPT;
+	}
+	*out = wb_read_u64(&r);
+	return r.bad ? WB_ECORRUPT : WB_OK;
 }
 
 wb_err
