@@ -900,6 +900,21 @@ apply_declaration(wb_rule_ctx *ctx)
 	return rc;
 }
 
+/* The latest description of a location or product, for names. */
+static wb_err
+put_master(wb_rule_ctx *ctx)
+{
+	const char *id = ctx->stamp->master_data->element_id;
+	uint8_t v[8];
+	wb_twin_id tid;
+
+	if (wb_id_parse(&tid, id, strlen(id), NULL) != WB_OK) {
+		return WB_OK; /* the shape check refused this already */
+	}
+	wb_be64_put(v, ctx->index);
+	return wb_db_put(ctx->t, WB_DB_MASTER, tid.key, tid.key_len, v, 8, 0);
+}
+
 wb_err
 wb_effects_apply(wb_rule_ctx *ctx)
 {
@@ -914,6 +929,9 @@ wb_effects_apply(wb_rule_ctx *ctx)
 	}
 	if (s->error_declaration != NULL) {
 		return apply_declaration(ctx);
+	}
+	if (s->kind == WB_KIND_MASTER_DATA) {
+		return put_master(ctx);
 	}
 	if (s->kind == WB_KIND_RECALL &&
 	    (rc = store_recall_record(ctx, RECALL_RECORD, WB_USE_RECALL)) !=

@@ -352,6 +352,7 @@ wb_journal_open(wb_journal **out, const char *dir,
 		free(j);
 		return WB_ENOMEM;
 	}
+	wb_recall_cache_init(&j->recalls);
 	flags |= o->read_only ? WB_MDB_RDONLY : 0;
 	flags |= o->no_sync ? WB_MDB_NOSYNC : 0;
 	max = o->max_map_size ? o->max_map_size : WB_DEFAULT_MAX_MAP_SIZE;
@@ -387,6 +388,7 @@ wb_journal_open(wb_journal **out, const char *dir,
 fail:
 	wb_txn_abort(&t);
 	wb_mdb_close(j->mdb);
+	wb_recall_cache_fini(&j->recalls);
 	pthread_mutex_destroy(&j->write_lock);
 	free(j);
 	return rc;
@@ -400,6 +402,7 @@ wb_journal_close(wb_journal *j)
 	}
 	wb_mdb_close(j->mdb);
 	wb_events_fini(&j->events);
+	wb_recall_cache_fini(&j->recalls);
 	pthread_mutex_destroy(&j->write_lock);
 	free(j);
 }

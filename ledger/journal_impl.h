@@ -35,6 +35,29 @@ struct wb_event_table {
 	size_t cap_added;
 };
 
+/* The active recalls, kept in memory for lookups (recall.c); rebuilt when
+ * the recall or declaration records change. */
+struct wb_recall_target {
+	uint64_t twin;   /* twin number */
+	uint32_t recall; /* position in recalls[] */
+};
+
+struct wb_active_recall {
+	uint64_t index;
+	uint64_t issuer;
+};
+
+struct wb_recall_cache {
+	pthread_rwlock_t lock;
+	bool built;
+	uint64_t n_records;  /* WB_DB_RECALLS count when built */
+	uint64_t n_declared; /* WB_DB_DECLARED count when built */
+	struct wb_active_recall *recalls;
+	size_t n_recalls;
+	struct wb_recall_target *targets; /* sorted by twin */
+	size_t n_targets;
+};
+
 struct wb_journal {
 	wb_mdb *mdb;
 	char origin[WB_KEY_NAME_MAX + 1];
@@ -47,7 +70,11 @@ struct wb_journal {
 	bool skip_rules; /* tests only: play a dishonest operator */
 	bool replay;     /* a verifier's scratch copy: no checkpoints */
 	struct wb_event_table events; /* the writer's only */
+	struct wb_recall_cache recalls;
 };
+
+void wb_recall_cache_init(struct wb_recall_cache *c);
+void wb_recall_cache_fini(struct wb_recall_cache *c);
 
 /*
  * lineage.c: edges "from --type--> to", stored under both ends.

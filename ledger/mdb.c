@@ -32,7 +32,7 @@ static const char *const db_names[WB_DB_COUNT_] = {
 	[WB_DB_REGLOG] = "reglog",   [WB_DB_RECALLS] = "recalls",
 	[WB_DB_PARTIES] = "parties", [WB_DB_TWIN_IDS] = "twin_ids",
 	[WB_DB_EDGES] = "edges",     [WB_DB_DECLARED] = "declared",
-	[WB_DB_SEARCH] = "search",
+	[WB_DB_SEARCH] = "search",   [WB_DB_MASTER] = "master",
 };
 
 /* The one mapping of LMDB's codes onto ours; logs LMDB's text once. */

@@ -761,6 +761,15 @@ load_recall(wb_txn *t, uint64_t index, uint64_t *issuer, wb_buf *keys,
 	*issuer = wb_read_u64(&r);
 	*n_keys = wb_read_u32(&r);
 	wb_buf_put(keys, r.p, r.left);
+	for (size_t i = 0; i < *n_keys && !r.bad; i++) {
+		char k2[WB_KEY_MAX + 1];
+
+		wb_read_str(&r, k2, sizeof(k2));
+	}
+	/* After the targets, the record's kind: 2 is a lift, no recall. */
+	if (!r.bad && wb_read_u8(&r) == 2) {
+		return WB_ENOTFOUND;
+	}
 	return r.bad || keys->failed ? WB_ECORRUPT : WB_OK;
 }
 
