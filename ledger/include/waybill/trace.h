@@ -48,7 +48,7 @@ const char *wb_edge_type_name(wb_edge_type type);
 /* Limits on what one query walks (beyond them a result says truncated). */
 #define WB_TRACE_DEFAULT_DEPTH 32
 #define WB_TRACE_DEFAULT_NODES 10000
-#define WB_TRACE_MAX_NODES 1000000
+#define WB_TRACE_MAX_NODES     1000000
 
 /*
  * Trace.
@@ -102,7 +102,7 @@ typedef struct {
  * says why), WB_ENOMEM.
  */
 wb_err wb_trace_twin(wb_trace **out, wb_journal *j, const char *id,
-		     const wb_trace_opts *o, wb_problem *p);
+                     const wb_trace_opts *o, wb_problem *p);
 
 void wb_trace_free(wb_trace *t);
 
@@ -111,8 +111,8 @@ void wb_trace_free(wb_trace *t);
  */
 typedef enum {
 	WB_RECALL_CLEAR = 0,
-	WB_RECALL_AFFECTED,   /* the twin itself is affected */
-	WB_RECALL_HOLDING,    /* a container holding affected stock */
+	WB_RECALL_AFFECTED, /* the twin itself is affected */
+	WB_RECALL_HOLDING,  /* a container holding affected stock */
 } wb_recall_state;
 
 #define WB_PATH_MAX 64
@@ -146,7 +146,7 @@ typedef struct {
  * @return WB_OK, WB_ENOTFOUND, WB_EREJECTED (bad ID), WB_ENOMEM.
  */
 wb_err wb_recall_status_get(wb_recall_status **out, wb_journal *j,
-			    const char *id, wb_problem *p);
+                            const char *id, wb_problem *p);
 void wb_recall_status_free(wb_recall_status *s);
 
 typedef struct {
@@ -171,7 +171,7 @@ typedef struct {
 	size_t n_holding;
 	wb_impact_group *groups; /* by custodian and location */
 	size_t n_groups;
-	wb_impact_twin *twins;   /* the page asked for */
+	wb_impact_twin *twins; /* the page asked for */
 	size_t n_twins;
 	size_t next; /* offset of the next page, 0 at the end */
 } wb_recall_impact;
@@ -185,8 +185,8 @@ typedef struct {
  * @return WB_OK, WB_ENOTFOUND (index is not a recall), WB_ENOMEM.
  */
 wb_err wb_recall_impact_get(wb_recall_impact **out, wb_journal *j,
-			    uint64_t recall_index, size_t offset,
-			    size_t limit, wb_problem *p);
+                            uint64_t recall_index, size_t offset, size_t limit,
+                            wb_problem *p);
 void wb_recall_impact_free(wb_recall_impact *i);
 
 typedef struct {
@@ -206,8 +206,8 @@ typedef struct {
  * (a subscriber that missed pub notices catches up). *n_out may be 0.
  * @return WB_OK, WB_ENOMEM.
  */
-wb_err wb_recalls_since(wb_recall_notice **out, size_t *n_out,
-			wb_journal *j, uint64_t after, size_t max);
+wb_err wb_recalls_since(wb_recall_notice **out, size_t *n_out, wb_journal *j,
+                        uint64_t after, size_t max);
 void wb_recall_notices_free(wb_recall_notice *v, size_t n);
 
 /*
@@ -250,7 +250,7 @@ typedef struct {
  * @return WB_OK, WB_ENOTFOUND, WB_EREJECTED (bad ID), WB_ENOMEM.
  */
 wb_err wb_passport_get(wb_passport **out, wb_journal *j, const char *id,
-		       wb_problem *p);
+                       wb_problem *p);
 void wb_passport_free(wb_passport *p);
 
 /* One step of a twin's custody and location timeline. */
@@ -274,7 +274,7 @@ typedef struct {
  * @return WB_OK, WB_ENOTFOUND, WB_EREJECTED, WB_ENOMEM.
  */
 wb_err wb_where(wb_where_step **out, size_t *n_out, wb_journal *j,
-		const char *id, wb_problem *p);
+                const char *id, wb_problem *p);
 
 typedef struct {
 	char asset[WB_ID_MAX + 1];
@@ -291,15 +291,15 @@ typedef struct {
  * @return WB_OK, WB_ENOTFOUND, WB_EREJECTED, WB_ENOMEM.
  */
 wb_err wb_installations(wb_installation **out, size_t *n_out, wb_journal *j,
-			const char *id, wb_problem *p);
+                        const char *id, wb_problem *p);
 void wb_installations_free(wb_installation *v, size_t n);
 
 /*
  * Search.
  */
 typedef struct {
-	const char *biz_step;     /* CBV word or URI */
-	const char *disposition;  /* CBV word or URI */
+	const char *biz_step;    /* CBV word or URI */
+	const char *disposition; /* CBV word or URI */
 	const char *read_point;
 	const char *biz_location;
 	bool has_stakeholder;
@@ -308,8 +308,8 @@ typedef struct {
 	wb_time event_from, event_to; /* inclusive */
 	bool has_record_from, has_record_to;
 	uint64_t record_from_us, record_to_us; /* inclusive */
-	uint64_t after;  /* the cursor: results after this index */
-	size_t limit;    /* 0: 100; at most 1000 */
+	uint64_t after; /* the cursor: results after this index */
+	size_t limit;   /* 0: 100; at most 1000 */
 } wb_search_query;
 
 /**
@@ -318,7 +318,7 @@ typedef struct {
  * when the scan stopped at its budget.
  * @return WB_OK, WB_ENOMEM.
  */
-wb_err wb_search(uint64_t **out, size_t *n_out, uint64_t *next,
-		 wb_journal *j, const wb_search_query *q);
+wb_err wb_search(uint64_t **out, size_t *n_out, uint64_t *next, wb_journal *j,
+                 const wb_search_query *q);
 
 #endif
