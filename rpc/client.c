@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client_impl.h"
 #include "nngx.h"
 #include "rpc.pb-c.h"
 #include "wire.h"
@@ -341,7 +342,7 @@ call(wb_rpc_client *c, int op, const uint8_t *body, size_t len, bool auth,
 
 /* A call whose reply body is unpacked by `unpack`; *out is the message
  * (free with protobuf_c_message_free_unpacked). */
-static wb_err
+wb_err
 call_unpack(wb_rpc_client *c, int op, const ProtobufCMessage *req, bool auth,
             const ProtobufCMessageDescriptor *d, ProtobufCMessage **out,
             wb_problem *p)
@@ -823,4 +824,10 @@ wb_rpc_subscriber_close(wb_rpc_subscriber *s)
 		nng_close(s->sock);
 		free(s);
 	}
+}
+
+bool
+wb_client_has_key(const wb_rpc_client *c)
+{
+	return c->o.key != NULL;
 }

@@ -892,6 +892,14 @@ static const struct {
 	[WB_OP_INCLUSION_PROOF] = { op_inclusion, true, "InclusionProof" },
 	[WB_OP_CONSISTENCY_PROOF] = { op_consistency, true,
 	                              "ConsistencyProof" },
+	[WB_OP_PASSPORT] = { op_passport, true, "Passport" },
+	[WB_OP_TRACE] = { op_trace, true, "Trace" },
+	[WB_OP_WHERE] = { op_where, true, "Where" },
+	[WB_OP_INSTALLATIONS] = { op_installations, true, "Installations" },
+	[WB_OP_RECALL_STATUS] = { op_recall_status, true, "RecallStatus" },
+	[WB_OP_RECALL_IMPACT] = { op_recall_impact, true, "RecallImpact" },
+	[WB_OP_RECALLS_SINCE] = { op_recalls_since, true, "RecallsSince" },
+	[WB_OP_SEARCH] = { op_search, true, "Search" },
 };
 
 void
@@ -907,7 +915,11 @@ ops_dispatch(struct wb_rpc_server *s, struct srv_ctx *c,
 		        req->op, WB_OP_COUNT_ - 1);
 		return;
 	}
+	/* Point-of-sale systems may ask "is this recalled?" without a key
+	 * where the operator allows it — and nothing else. */
 	if (ops[req->op].needs_auth &&
+	    !(req->op == WB_OP_RECALL_STATUS && s->o.public_recall_status &&
+	      !req->has_auth) &&
 	    !resolve_identity(s, req, pipe, &who, r)) {
 		return;
 	}

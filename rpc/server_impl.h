@@ -146,6 +146,20 @@ typedef struct {
 	wb_pubkey key;
 } op_identity;
 
+/* ops_trace.c: the traceability operations (the op_fn of ops.c). */
+#define OP_FN_ARGS                                         \
+	struct wb_rpc_server *s, struct srv_ctx *c,        \
+	        const wb_wire_request *req, uint32_t pipe, \
+	        const op_identity *who, op_reply *r
+void op_recall_status(OP_FN_ARGS);
+void op_passport(OP_FN_ARGS);
+void op_trace(OP_FN_ARGS);
+void op_where(OP_FN_ARGS);
+void op_installations(OP_FN_ARGS);
+void op_recall_impact(OP_FN_ARGS);
+void op_recalls_since(OP_FN_ARGS);
+void op_search(OP_FN_ARGS);
+
 /* ops.c: runs one decoded request. */
 void ops_dispatch(struct wb_rpc_server *s, struct srv_ctx *c,
                   const wb_wire_request *req, uint32_t pipe, op_reply *r);

@@ -288,3 +288,35 @@ td_stamp(td_daemon *d, wb_submission *sub, const wb_signer *s,
 	assert_int_equal(
 	        wb_sig_sign(sub->signature, s, WB_SIG_STAMP, body, len), WB_OK);
 }
+
+uint64_t
+td_submit_stamp(td_daemon *d, wb_rpc_client *c, const wb_signer *s,
+                wb_stamp *st)
+{
+	wb_submission sub = { .type = WB_ENTRY_STAMP };
+	wb_rpc_result *res = NULL;
+	uint8_t *body = NULL;
+	wb_problem p = { 0 };
+	uint64_t index;
+	size_t len;
+
+	memcpy(st->ledger_id, d->ledger_id, WB_HASH_LEN);
+	if (st->event_tz_offset == NULL) {
+		st->event_tz_offset = "+00:00";
+	}
+	assert_int_equal(wb_stamp_encode(&body, &len, st), WB_OK);
+	sub.body = body;
+	sub.body_len = len;
+	sub.signer = *wb_signer_pubkey(s);
+	assert_int_equal(wb_sig_sign(sub.signature, s, WB_SIG_STAMP, body, len),
+	                 WB_OK);
+	if (wb_rpc_submit(&res, NULL, c, &sub, 1, false, &p) != WB_OK ||
+	    res[0].err != WB_OK) {
+		fail_msg("%s refused: %s", st->event_id,
+		         res != NULL ? res[0].problem.msg : p.msg);
+	}
+	index = res[0].index;
+	wb_rpc_results_free(res, 1);
+	free(body);
+	return index;
+}

@@ -69,4 +69,10 @@ void td_stamp(td_daemon *d, wb_submission *sub, const wb_signer *s,
               const char *event_id, const char *id, wb_action action,
               const char *biz_step);
 
+/** Signs any stamp (its ledger ID filled in here; tz defaults to +00:00)
+ * and submits it alone through c; fails the test when refused. Returns
+ * its index. */
+uint64_t td_submit_stamp(td_daemon *d, wb_rpc_client *c, const wb_signer *s,
+                         wb_stamp *st);
+
 #endif

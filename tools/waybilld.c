@@ -19,6 +19,7 @@ static const char usage_text[] =
         "                [--log-key FILE] [--tls-cert FILE --tls-key FILE]\n"
         "                [--workers N] [--max-message BYTES] [--max-batch N]\n"
         "                [--map-size BYTES] [--log-level error|warn|info|debug]\n"
+        "                [--public-recall-status]\n"
         "\n"
         "Serves the ledger in DIR (made by `waybill init`).\n"
         "\n"
@@ -41,7 +42,11 @@ static const char usage_text[] =
         "  --map-size BYTES   the ledger's maximum size (default 64 GiB); at the\n"
         "                     maximum, submits are refused with \"ledger full\"\n"
         "  --log-level L      diagnostics on stderr (default info; debug adds a\n"
-        "                     line per request)\n";
+        "                     line per request)\n"
+        "  --public-recall-status\n"
+        "                     answer RecallStatus without a key, for till and\n"
+        "                     shelf systems that hold none (every other read\n"
+        "                     still needs one)\n";
 
 static int usage_error(const char *fmt, ...)
         __attribute__((format(printf, 1, 2)));
@@ -96,6 +101,10 @@ parse_args(struct args *a, int argc, char **argv)
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			fputs(usage_text, stdout);
 			exit(0);
+		}
+		if (strcmp(arg, "--public-recall-status") == 0) {
+			a->so.public_recall_status = true;
+			continue;
 		}
 		if (arg[0] != '-' || val == NULL) {
 			return usage_error("unexpected argument %s", arg);

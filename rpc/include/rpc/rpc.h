@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "waybill/ledger.h"
+#include "waybill/trace.h"
 
 #define WB_RPC_DEFAULT_URL     "tcp://127.0.0.1:7450"
 #define WB_RPC_DEFAULT_PUBLISH "tcp://127.0.0.1:7451"
@@ -39,14 +40,15 @@ typedef struct {
 	const char *publish;       /* pub socket URL, or NULL for none */
 	const char *tls_cert_file; /* PEM, ECDSA or RSA (mbedTLS) */
 	const char *tls_key_file;
-	unsigned workers;       /* request/verification threads; 0: cores */
-	unsigned contexts;      /* requests handled at once; 0: 64 */
-	size_t max_message;     /* application limit; 0: 4 MiB */
-	size_t recv_max;        /* nng's hard limit; 0: 2 x max_message */
-	unsigned max_batch;     /* stamps per Submit; 0: 1024 */
-	size_t max_queued;      /* stamps waiting for the writer; 0: 65536 */
-	unsigned group_max;     /* stamps per group commit; 0: 8192 */
-	unsigned group_wait_us; /* how long a group waits to fill; 0: 200 */
+	unsigned workers;          /* request/verification threads; 0: cores */
+	unsigned contexts;         /* requests handled at once; 0: 64 */
+	size_t max_message;        /* application limit; 0: 4 MiB */
+	size_t recv_max;           /* nng's hard limit; 0: 2 x max_message */
+	unsigned max_batch;        /* stamps per Submit; 0: 1024 */
+	size_t max_queued;         /* stamps waiting for the writer; 0: 65536 */
+	unsigned group_max;        /* stamps per group commit; 0: 8192 */
+	unsigned group_wait_us;    /* how long a group waits to fill; 0: 200 */
+	bool public_recall_status; /* RecallStatus without a key */
 } wb_rpc_server_opts;
 
 /**
@@ -184,6 +186,40 @@ wb_err wb_rpc_consistency_proof(wb_hash *proof, size_t *n_proof,
                                 uint64_t *n_out, char **checkpoint,
                                 wb_rpc_client *c, uint64_t m, uint64_t n,
                                 wb_problem *p);
+
+/*
+ * Traceability. Each returns the structs of the local query
+ * (waybill/trace.h), owned by the caller and freed with that header's
+ * _free function (where steps and search results: free()). Errors as the
+ * local query, plus the network errors above.
+ */
+
+/** Is this item recalled, and why? Needs a key unless the server allows
+ * anonymous recall status (--public-recall-status). */
+wb_err wb_rpc_recall_status(wb_recall_status **out, wb_rpc_client *c,
+                            const char *twin, wb_problem *p);
+wb_err wb_rpc_passport(wb_passport **out, wb_rpc_client *c, const char *twin,
+                       wb_problem *p);
+wb_err wb_rpc_trace(wb_trace **out, wb_rpc_client *c, const char *twin,
+                    const wb_trace_opts *o, wb_problem *p);
+wb_err wb_rpc_where(wb_where_step **out, size_t *n_out, wb_rpc_client *c,
+                    const char *twin, wb_problem *p);
+wb_err wb_rpc_installations(wb_installation **out, size_t *n_out,
+                            wb_rpc_client *c, const char *twin, wb_problem *p);
+/** One page of a recall's impact: `offset` and `limit` (0: the server's
+ * default) page the affected twins; the groups are always whole. */
+wb_err wb_rpc_recall_impact(wb_recall_impact **out, wb_rpc_client *c,
+                            uint64_t recall_index, size_t offset, size_t limit,
+                            wb_problem *p);
+/** Recalls and lifts recorded after index `after`, at most `max` (0: the
+ * server's default). */
+wb_err wb_rpc_recalls_since(wb_recall_notice **out, size_t *n_out,
+                            wb_rpc_client *c, uint64_t after, size_t max,
+                            wb_problem *p);
+/** Search; stakeholder_key (may be NULL) filters by signer. */
+wb_err wb_rpc_search(uint64_t **out, size_t *n_out, uint64_t *next,
+                     wb_rpc_client *c, const wb_search_query *q,
+                     const wb_pubkey *stakeholder_key, wb_problem *p);
 
 /*
  * Notices: the pub socket's announcements.
