@@ -505,8 +505,8 @@ lineage_transform(wb_rule_ctx *ctx)
 
 struct unpack_all {
 	wb_rule_ctx *ctx;
-	uint64_t children[256];
-	size_t n;
+	uint64_t *children;
+	size_t n, cap;
 };
 
 static wb_err
@@ -514,10 +514,52 @@ collect_open_child(const wb_edge *e, void *arg)
 {
 	struct unpack_all *u = arg;
 
-	if (e->closed == 0 && u->n < sizeof(u->children) / 8) {
-		u->children[u->n++] = e->to;
+	if (e->closed != 0) {
+		return WB_OK;
 	}
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 64;
+		uint64_t *v = realloc(u->children, cap * sizeof(*v));
+
+		if (v == NULL) {
+			return WB_ENOMEM;
+		}
+		u->children = v;
+		u->cap = cap;
+	}
+	u->children[u->n++] = e->to;
 	return WB_OK;
+}
+
+/* A child taken out by an unpacking that names no children: the stamp
+ * does not touch it, so its state moves here, as apply_nesting moves a
+ * named child's (out of the container, with whoever held it). */
+static wb_err
+unpack_unnamed(wb_rule_ctx *ctx, const char *parent_key, uint64_t child,
+               const wb_order *now)
+{
+	char key[WB_KEY_MAX + 1], id[WB_ID_MAX + 1];
+	wb_twin_state *st = malloc(sizeof(*st));
+	uint64_t holder;
+	wb_err rc;
+
+	if (st == NULL) {
+		return WB_ENOMEM;
+	}
+	if ((rc = wb_twin_name(ctx->t, child, key, id)) == WB_OK &&
+	    (rc = wb_twin_get(ctx->t, key, st)) == WB_OK &&
+	    strcmp(st->container, parent_key) == 0 &&
+	    wb_order_after(now, &st->container_at) &&
+	    (rc = wb_effective_custodian(ctx->t, st, &holder)) == WB_OK) {
+		st->container[0] = '\0';
+		if (holder != 0) {
+			st->custodian = holder;
+		}
+		st->container_at = *now;
+		rc = wb_twin_put(ctx->t, key, st);
+	}
+	free(st);
+	return rc;
 }
 
 /* Packing, unpacking, installing, removing: edges between the parent and
@@ -609,7 +651,12 @@ lineage_nesting(wb_rule_ctx *ctx, unsigned acts, const wb_twin_state *pre,
 			rc = wb_edge_close(ctx->t, WB_EDGE_CONTAINS, parent_no,
 			                   u->children[i], ctx->index,
 			                   &ctx->stamp->event_time, &closed);
+			if (rc == WB_OK && closed) {
+				rc = unpack_unnamed(ctx, parent_key,
+				                    u->children[i], &now);
+			}
 		}
+		free(u->children);
 		free(u);
 		return rc;
 	}
@@ -751,6 +798,66 @@ wb_is_declared(wb_txn *t, uint64_t index)
 	return wb_db_get(t, WB_DB_DECLARED, k, 8, &v) == WB_OK;
 }
 
+struct edge_find {
+	uint64_t from, opened;
+	bool found;
+	wb_edge e;
+};
+
+static wb_err
+find_edge(const wb_edge *e, void *arg)
+{
+	struct edge_find *f = arg;
+
+	if (e->from == f->from && e->opened == f->opened) {
+		f->e = *e;
+		f->found = true;
+		return WB_EEXISTS; /* stop */
+	}
+	return WB_OK;
+}
+
+/* An unpacking that named no children is not in their histories, so a
+ * replay puts a child back in the container it took it out of: when the
+ * edge of the packing the replay ended on was closed since by a stamp not
+ * declared in error, that closing applies too (see unpack_unnamed). */
+static wb_err
+rebuild_unnamed_unpack(wb_txn *t, wb_twin_state *st)
+{
+	struct edge_find f = { 0 };
+	uint64_t holder;
+	wb_order closing;
+	wb_err rc;
+
+	if (st->container[0] == '\0' ||
+	    wb_twin_no(t, st->container, &f.from) != WB_OK) {
+		return WB_OK;
+	}
+	f.opened = st->container_at.index;
+	rc = wb_edges_each(t, st->twin_no, WB_EDGE_IN, WB_EDGE_CONTAINS,
+	                   find_edge, &f);
+	if (rc != WB_OK && rc != WB_EEXISTS) {
+		return rc;
+	}
+	if (!f.found || f.e.closed == 0 || wb_is_declared(t, f.e.closed)) {
+		return WB_OK;
+	}
+	closing = (wb_order){ f.e.closed_at.seconds, f.e.closed_at.nanos,
+		              f.e.closed };
+	if (!wb_order_after(&closing, &st->container_at)) {
+		return WB_OK;
+	}
+	if ((rc = wb_effective_custodian(t, st, &holder)) != WB_OK) {
+		return rc;
+	}
+	st->container[0] = '\0';
+	if (holder != 0) {
+		st->custodian = holder;
+	}
+	st->container_at = closing;
+	return WB_OK;
+}
+
 /* Rebuilds one twin's state from its history without declared events:
  * the same effects, replayed in index order. */
 static wb_err
@@ -856,7 +963,8 @@ rebuild_twin(wb_journal *j, wb_txn *t, const char *key)
 			break;
 		}
 	}
-	if (rc == WB_ENOTFOUND || rc == WB_OK) {
+	if ((rc == WB_ENOTFOUND || rc == WB_OK) &&
+	    (rc = rebuild_unnamed_unpack(t, fresh)) == WB_OK) {
 		rc = wb_twin_put(t, key, fresh);
 	}
 out:

@@ -108,6 +108,17 @@ wb_edge_open(wb_txn *t, const wb_edge *e)
 	return put_both(t, e);
 }
 
+static bool
+time_after(const wb_time *a, const wb_time *b)
+{
+	return a->seconds != b->seconds ? a->seconds > b->seconds
+	                                : a->nanos > b->nanos;
+}
+
+/* Closes the latest edge between the two if it is open and was opened at
+ * or before `at`: an event never ends what a newer event began (a late
+ * unpacking or removal leaves the current edge open, as it leaves the
+ * twin's current state). */
 wb_err
 wb_edge_close(wb_txn *t, wb_edge_type type, uint64_t from, uint64_t to,
               uint64_t index, const wb_time *at, bool *closed_out)
@@ -129,7 +140,8 @@ wb_edge_close(wb_txn *t, wb_edge_type type, uint64_t from, uint64_t to,
 	                 : wb_cursor_last(c, &kv, &vv);
 	if (rc == WB_OK && kv.len == EDGE_KEY_LEN &&
 	    memcmp(kv.data, k, 18) == 0 &&
-	    (rc = edge_decode(&e, &kv, &vv)) == WB_OK && e.closed == 0) {
+	    (rc = edge_decode(&e, &kv, &vv)) == WB_OK && e.closed == 0 &&
+	    !time_after(&e.opened_at, at)) {
 		wb_cursor_close(c);
 		c = NULL;
 		e.closed = index;

@@ -348,7 +348,9 @@ wb_where(wb_where_step **out, size_t *n_out, wb_journal *j, const char *id,
 	for (size_t i = 0; i < n; i++) {
 		v[i].custodian = acts[i]; /* carried through the sort */
 	}
-	qsort(v, n, sizeof(*v), step_cmp);
+	if (n > 1) { /* v is NULL when empty: qsort(NULL, 0) is undefined */
+		qsort(v, n, sizeof(*v), step_cmp);
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned a = (unsigned)v[i].custodian;
 
@@ -408,9 +410,14 @@ take_install(const wb_edge *e, void *arg)
 	memset(x, 0, sizeof(*x));
 	(void)wb_twin_name(in->t, e->to, key, x->asset);
 	x->installed = e->opened;
-	x->removed = wb_declared_has(in->decl, e->closed) ? 0 : e->closed;
+	x->removed = e->closed;
 	x->installed_at = e->opened_at;
 	x->removed_at = e->closed_at;
+	if (wb_declared_has(in->decl, e->closed)) {
+		/* Removed by a stamp declared in error: still installed. */
+		x->removed = 0;
+		memset(&x->removed_at, 0, sizeof(x->removed_at));
+	}
 	return WB_OK;
 }
 
@@ -519,7 +526,9 @@ wb_installations(wb_installation **out, size_t *n_out, wb_journal *j,
 	            WB_OK) {
 		goto out;
 	}
-	qsort(in.v, in.n, sizeof(*in.v), install_cmp);
+	if (in.n > 1) { /* qsort(NULL, 0) is undefined */
+		qsort(in.v, in.n, sizeof(*in.v), install_cmp);
+	}
 	if ((rc = assign_stamps(&t, st->twin_no, &in)) != WB_OK) {
 		goto out;
 	}

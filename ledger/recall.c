@@ -214,8 +214,10 @@ cache_build(struct wb_recall_cache *c, wb_txn *t)
 		}
 	}
 	if (rc == WB_ENOTFOUND) {
-		qsort(c->targets, c->n_targets, sizeof(*c->targets),
-		      target_cmp);
+		if (c->n_targets > 1) { /* qsort(NULL, 0) is undefined */
+			qsort(c->targets, c->n_targets, sizeof(*c->targets),
+			      target_cmp);
+		}
 		c->built = true;
 		rc = WB_OK;
 	}
@@ -929,8 +931,13 @@ impact_fill(wb_recall_impact *im, wb_txn *t, struct impact_walk *w,
 	if (st == NULL) {
 		return WB_ENOMEM;
 	}
-	qsort(w->queue, w->n, sizeof(*w->queue), u64_cmp);
-	qsort(holders, n_holders, sizeof(*holders), u64_cmp);
+	/* Either may be NULL and empty: qsort(NULL, 0) is undefined. */
+	if (w->n > 1) {
+		qsort(w->queue, w->n, sizeof(*w->queue), u64_cmp);
+	}
+	if (n_holders > 1) {
+		qsort(holders, n_holders, sizeof(*holders), u64_cmp);
+	}
 	im->n_affected = w->n;
 	im->n_holding = n_holders;
 	if (limit > 0 && offset < total) {

@@ -102,9 +102,14 @@ add_edge(struct walk *w, const wb_edge *e, size_t a, size_t b)
 	x->from = w->node_no[a] == e->from ? a : b;
 	x->to = x->from == a ? b : a;
 	x->opened = e->opened;
-	x->closed = wb_declared_has(&w->decl, e->closed) ? 0 : e->closed;
+	x->closed = e->closed;
 	x->opened_at = e->opened_at;
 	x->closed_at = e->closed_at;
+	if (wb_declared_has(&w->decl, e->closed)) {
+		/* Closed by a stamp declared in error: still open. */
+		x->closed = 0;
+		memset(&x->closed_at, 0, sizeof(x->closed_at));
+	}
 	x->has_quantity = e->has_quantity;
 	x->quantity = e->quantity;
 	return WB_OK;
