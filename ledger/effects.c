@@ -364,10 +364,69 @@ ilmd_lot(const char *ilmd, char *out, size_t size)
 	return found;
 }
 
+/* Appends `lot` to `out` percent-encoding every character outside
+ * `keep` (besides letters and digits). */
+static void
+put_escaped(char *out, size_t size, const char *lot, const char *keep)
+{
+	size_t n = strlen(out);
+
+	for (const unsigned char *c = (const unsigned char *)lot;
+	     *c != '\0' && n + 4 < size; c++) {
+		if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+		    (*c >= '0' && *c <= '9') || strchr(keep, *c) != NULL) {
+			out[n++] = (char)*c;
+		} else {
+			n += (size_t)snprintf(out + n, size - n, "%%%02X", *c);
+		}
+	}
+	out[n] = '\0';
+}
+
+/*
+ * The name a lot made from an item's lot number goes by: the LGTIN EPC URI
+ * when the item was written as an SGTIN URI (same company prefix split),
+ * else the GS1 Digital Link of GTIN and lot — what a recall would write,
+ * rather than the internal key. Each candidate must parse back to the lot's
+ * key; the key itself is the last resort.
+ */
+static void
+lot_display_id(char out[WB_ID_MAX + 1], const char *item_id,
+               const char *gtin_key, const char *lot, const char *lot_key)
+{
+	static const char sgtin[] = "urn:epc:id:sgtin:";
+	const char *cp_end;
+	wb_twin_id parsed;
+	wb_problem p;
+
+	if (strncmp(item_id, sgtin, sizeof(sgtin) - 1) == 0 &&
+	    (cp_end = strrchr(item_id, '.')) != NULL) {
+		int len = (int)(cp_end - item_id) - (int)(sizeof(sgtin) - 1);
+
+		/* TDS: an EPC URI's serial or lot keeps these as they are. */
+		snprintf(out, WB_ID_MAX + 1, "urn:epc:class:lgtin:%.*s.", len,
+		         item_id + sizeof(sgtin) - 1);
+		put_escaped(out, WB_ID_MAX + 1, lot, "-_.:;=!'()*+,");
+		if (wb_id_parse(&parsed, out, strlen(out), &p) == WB_OK &&
+		    strcmp(parsed.key, lot_key) == 0) {
+			return;
+		}
+	}
+	/* The key's "(01)" is followed by the 14-digit GTIN. */
+	snprintf(out, WB_ID_MAX + 1, "https://id.gs1.org/01/%.14s/10/",
+	         gtin_key + 4);
+	put_escaped(out, WB_ID_MAX + 1, lot, "-_.~");
+	if (wb_id_parse(&parsed, out, strlen(out), &p) == WB_OK &&
+	    strcmp(parsed.key, lot_key) == 0) {
+		return;
+	}
+	snprintf(out, WB_ID_MAX + 1, "%s", lot_key);
+}
+
 /* The twin number of a lot key, made when the lot was never stamped
- * (an item's lot exists as soon as an item names it). */
+ * (an item's lot exists as soon as an item names it), named `id`. */
 static wb_err
-lot_number(wb_rule_ctx *ctx, const char *lot_key, uint64_t *no)
+lot_number(wb_rule_ctx *ctx, const char *lot_key, const char *id, uint64_t *no)
 {
 	wb_twin_state *st;
 	wb_err rc = wb_twin_no(ctx->t, lot_key, no);
@@ -378,7 +437,7 @@ lot_number(wb_rule_ctx *ctx, const char *lot_key, uint64_t *no)
 	if ((st = malloc(sizeof(*st))) == NULL) {
 		return WB_ENOMEM;
 	}
-	if ((rc = wb_twin_new(ctx->t, lot_key, lot_key, st)) == WB_OK &&
+	if ((rc = wb_twin_new(ctx->t, lot_key, id, st)) == WB_OK &&
 	    (rc = wb_twin_put(ctx->t, lot_key, st)) == WB_OK) {
 		*no = st->twin_no;
 	}
@@ -415,7 +474,8 @@ lineage_members(wb_rule_ctx *ctx)
 {
 	const wb_stamp *s = ctx->stamp;
 	unsigned uses = wb_commission_uses(s);
-	char lot[WB_ID_MAX + 1], gtin[WB_KEY_MAX + 1], lot_key[2 * WB_KEY_MAX];
+	char lot[WB_ID_MAX + 1], gtin[WB_KEY_MAX + 1], lot_key[2 * WB_KEY_MAX],
+	        lot_id[WB_ID_MAX + 1];
 	bool have_lot = s->ilmd_json != NULL &&
 	                ilmd_lot(s->ilmd_json, lot, sizeof(lot));
 	wb_err rc;
@@ -438,8 +498,8 @@ lineage_members(wb_rule_ctx *ctx)
 			if (c->twin.kind == WB_ID_GS1_CLASS &&
 			    strncmp(c->twin.key, gtin, gl) == 0 &&
 			    strncmp(c->twin.key + gl, "(10)", 4) == 0 &&
-			    (rc = lot_number(ctx, c->twin.key, &lot_no)) ==
-			            WB_OK &&
+			    (rc = lot_number(ctx, c->twin.key, c->id,
+			                     &lot_no)) == WB_OK &&
 			    (rc = open_edge(ctx, WB_EDGE_MEMBER_OF, item_no,
 			                    lot_no, NULL, NULL)) != WB_OK) {
 				return rc;
@@ -452,7 +512,8 @@ lineage_members(wb_rule_ctx *ctx)
 		if (strlen(lot_key) > WB_KEY_MAX) {
 			continue;
 		}
-		if ((rc = lot_number(ctx, lot_key, &lot_no)) != WB_OK ||
+		lot_display_id(lot_id, item->id, gtin, lot, lot_key);
+		if ((rc = lot_number(ctx, lot_key, lot_id, &lot_no)) != WB_OK ||
 		    (rc = open_edge(ctx, WB_EDGE_MEMBER_OF, item_no, lot_no,
 		                    NULL, NULL)) != WB_OK) {
 			return rc;

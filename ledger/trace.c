@@ -105,8 +105,11 @@ add_edge(struct walk *w, const wb_edge *e, size_t a, size_t b)
 	x->closed = e->closed;
 	x->opened_at = e->opened_at;
 	x->closed_at = e->closed_at;
-	if (wb_declared_has(&w->decl, e->closed)) {
-		/* Closed by a stamp declared in error: still open. */
+	/* Closed by a stamp declared in error: still open. As of a past
+	 * point (the edge counts there, so any closing came later): open
+	 * then, and the answer describes then. */
+	if (wb_declared_has(&w->decl, e->closed) || w->o->as_of.index != 0 ||
+	    w->o->as_of.has_time) {
 		x->closed = 0;
 		memset(&x->closed_at, 0, sizeof(x->closed_at));
 	}

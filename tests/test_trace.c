@@ -452,6 +452,37 @@ test_trace_upstream_and_downstream(void **state)
 	assert_int_equal(wb_trace_twin(&t, w->fx.j, "urn:example:none", &o, &p),
 	                 WB_ENOTFOUND);
 }
+/* A lot first named by an item's ILMD takes a standard name: the LGTIN
+ * URI when the item is an SGTIN URI (scenario (d) of test_lineage), else
+ * the Digital Link, escaped as each syntax requires. */
+static void
+test_trace_lot_named_by_a_digital_link_item(void **state)
+{
+	struct world *w = *state;
+	const char *ids[1] = { "https://id.gs1.org/01/04000003000034/21/11" };
+	wb_passport *pp = NULL;
+	wb_problem p;
+	wb_stamp st;
+
+	fx_stamp_init(&st, &w->fx, WB_KIND_OBJECT, "loaf-11");
+	st.epcs = ids;
+	st.n_epcs = 1;
+	st.has_action = true;
+	st.action = WB_ACTION_ADD;
+	st.biz_step = "commissioning";
+	st.ilmd_json = "{\"cbvmda:lotNumber\":\"X/Y&1\"}";
+	submit(w, w->bakery, &st);
+	/* Asked by its LGTIN URI, the lot answers with its name. */
+	assert_int_equal(
+	        wb_passport_get(&pp, w->fx.j,
+	                        "urn:epc:class:lgtin:4000003.000003.X%2FY%261",
+	                        &p),
+	        WB_OK);
+	assert_string_equal(
+	        pp->id, "https://id.gs1.org/01/04000003000034/10/X%2FY%261");
+	assert_string_equal(pp->key, "(01)04000003000034(10)X/Y&1");
+	wb_passport_free(pp);
+}
 
 int
 main(void)
@@ -465,6 +496,7 @@ main(void)
 		T(test_trace_lift_clears_and_since_lists_both),
 		T(test_trace_passport_of_a_loaf),
 		T(test_trace_upstream_and_downstream),
+		T(test_trace_lot_named_by_a_digital_link_item),
 	};
 #undef T
 

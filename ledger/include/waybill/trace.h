@@ -61,8 +61,10 @@ typedef struct {
 
 typedef struct {
 	wb_edge_type type;
-	size_t from, to;         /* node positions: from --type--> to */
-	uint64_t opened, closed; /* the stamps' indexes; closed 0: open */
+	size_t from, to; /* node positions: from --type--> to */
+	/* The stamps' indexes; closed 0: open (asked as of a past point,
+	 * every edge shown was open then, and shows so). */
+	uint64_t opened, closed;
 	wb_time opened_at, closed_at;
 	bool has_quantity;
 	double quantity;
