@@ -7,6 +7,9 @@
  * A mode measures and fills a bench_report; bench.c prints it. Every figure
  * is a rate, a time, a size or a count, so each must be finite and greater
  * than zero: a figure that is not counts as a failed run.
+ *
+ * The modes also share one stamp shape (bench_stamps.c), so that their
+ * figures describe the same work: see bench_stamp_make().
  */
 #ifndef WAYBILL_TOOLS_BENCH_H
 #define WAYBILL_TOOLS_BENCH_H
@@ -14,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "waybill/ledger.h"
 
 /* Exit codes. */
 enum {
@@ -29,6 +34,9 @@ typedef struct {
 	bool same_priority; /* verifier threads at the writer's priority */
 	uint64_t entries;   /* size of the big ledger */
 	const char *parent; /* where the scratch directory goes */
+	double seconds;     /* rpc: length of each timed phase */
+	unsigned workers;   /* rpc: server worker threads (0: its default) */
+	unsigned group_wait_us; /* rpc: server group wait (0: its default) */
 } bench_opts;
 
 typedef struct {
@@ -91,7 +99,71 @@ void bench_cpu_note(const char *what, const bench_cpu *a, const bench_cpu *b);
 /** Removes a scratch directory tree and frees the path; NULL is allowed. */
 void bench_scratch_remove(char *dir);
 
+/*
+ * Stamps (bench_stamps.c): every mode signs the same shape of stamp, an
+ * EPCIS ObjectEvent about one SGTIN under BENCH_OWNER_PREFIX, signed by the
+ * stakeholder that owns that prefix.
+ */
+#define BENCH_OWNER_PREFIX "0614141"
+#define BENCH_EPC_PREFIX   "urn:epc:id:sgtin:0614141.107346."
+/* Threads of the raw verify rates (and of the ledger mode's verifiers). */
+#define BENCH_VERIFY_THREADS 2
+
+/* What one stamp is: a commissioning of serial n, or an inspection of the
+ * hot twin (observation number n). */
+typedef struct {
+	uint64_t n;
+	bool inspect;
+} bench_stamp_spec;
+
+typedef struct {
+	uint8_t ledger_id[WB_HASH_LEN];
+	uint8_t salt[8]; /* makes event IDs differ between runs */
+	int64_t t0;      /* event times start here (seconds) */
+	uint64_t hot_serial;
+	const wb_signer *owner;
+	bool ordered_ids; /* version 7 UUIDs instead of version 4 */
+} bench_stampgen;
+
+/**
+ * Sets up a generator for the ledger `ledger_id`: the salt comes from the
+ * ID, the hot twin is serial 1, and event times at twenty commissionings a
+ * second for `serials` serials end a day before now, so that none is ever
+ * in the ledger's future.
+ */
+void bench_stampgen_init(bench_stampgen *g, const uint8_t *ledger_id,
+                         const wb_signer *owner, uint64_t serials,
+                         bool ordered_ids);
+
+/** Builds and signs one stamp; sub->body is malloc'd. */
+wb_err bench_stamp_make(wb_submission *sub, const bench_stampgen *g,
+                        const bench_stamp_spec *sp);
+
+/** Builds and signs n stamps on two threads (*out: bench_stamps_free). */
+int bench_stamps_generate(wb_submission **out, const bench_stampgen *g,
+                          const bench_stamp_spec *specs, size_t n);
+
+/** Frees what bench_stamps_generate made; NULL is allowed. */
+void bench_stamps_free(wb_submission *subs, size_t n);
+
+/**
+ * The admin-signed registration of `owner` as the brand owner of
+ * BENCH_OWNER_PREFIX, named `name`; sub->body is malloc'd (free()).
+ */
+int bench_owner_registration(wb_submission *sub, const uint8_t *ledger_id,
+                             const wb_signer *admin, const wb_signer *owner,
+                             const char *name);
+
+/** Raw Ed25519 verifications per second (wb_sig_verify) of the stamps in
+ * `set` on `threads` threads (1 to BENCH_VERIFY_THREADS) at once, for
+ * about `seconds`. */
+int bench_verify_rate(double *out, const wb_submission *set, size_t n_set,
+                      int threads, double seconds);
+
 /** The ledger mode (bench_ledger.c). */
 int bench_ledger(const bench_opts *o, bench_report *r);
+
+/** The rpc mode (bench_rpc.c). */
+int bench_rpc(const bench_opts *o, bench_report *r);
 
 #endif

@@ -14,14 +14,10 @@
  * - inclusion-proof and twin-history read times at the final size;
  * - bytes on disk per stamp.
  *
- * Every stamp has the same shape: an EPCIS ObjectEvent, ADD with bizStep
- * commissioning, of one new SGTIN under company prefix 0614141, signed by
- * the stakeholder that owns that prefix (so the namespace rule runs), with
- * read point and business location, a disposition, a purchase order and two
- * waybill attributes. Event IDs are random UUIDs (version 4), as most EPCIS
- * senders make them, so the event-ID index takes scattered keys as it would
- * in use; --ordered-ids makes them time-ordered (version 7) instead, to show
- * what the scattered keys cost.
+ * Every stamp has the shape of bench_stamps.c (a commissioning of one new
+ * SGTIN, signed by the owner of its company prefix), with random event IDs;
+ * --ordered-ids makes them time-ordered instead, to show what the scattered
+ * keys of the event-ID index cost.
  * One twin, the "hot" one, is also inspected about 99 times over the build,
  * so that one long history can be timed.
  *
@@ -37,11 +33,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "waybill/ledger.h"
 
-#define VERIFY_THREADS 2
+#define VERIFY_THREADS BENCH_VERIFY_THREADS
 /*
  * The verifiers' nice value. The writer (the thread that calls
  * wb_journal_append) is the one serial stage: with three busy threads on two
@@ -64,25 +59,9 @@
 #define HOT_OBSERVATIONS 99
 #define HISTORY_MAX      256
 
-#define ORIGIN       "bench.waybill.example/ledger"
-#define OWNER_PREFIX "0614141"
-#define EPC_PREFIX   "urn:epc:id:sgtin:0614141.107346."
+#define ORIGIN "bench.waybill.example/ledger"
 
-/* What one stamp is: a commissioning of serial n, or an inspection of the
- * hot twin (observation number n). */
-typedef struct {
-	uint64_t n;
-	bool inspect;
-} stamp_spec;
-
-struct stampgen {
-	uint8_t ledger_id[WB_HASH_LEN];
-	uint8_t salt[8]; /* makes event IDs differ between runs */
-	int64_t t0;      /* event times start here */
-	uint64_t hot_serial;
-	const wb_signer *owner;
-	bool ordered_ids; /* version 7 UUIDs instead of version 4 */
-};
+typedef bench_stamp_spec stamp_spec;
 
 /* One batch handed to the verifiers. */
 struct vjob {
@@ -121,7 +100,7 @@ struct bench {
 	char *dir;
 	wb_signer *log, *admin, *owner;
 	wb_journal *j;
-	struct stampgen gen;
+	bench_stampgen gen;
 	struct vpool pool;
 	bool pool_started;
 	wb_result *results; /* room for the largest batch */
@@ -152,187 +131,6 @@ static uint64_t
 rng_below(uint64_t *s, uint64_t n)
 {
 	return rng_next(s) % n;
-}
-
-/*
- * Stamps.
- */
-
-/*
- * The event ID: a version 4 UUID (random: a hash of the run's salt and the
- * stamp), or with ordered IDs a version 7 UUID, whose first 48 bits are the
- * event time in milliseconds, so IDs sort in time order.
- */
-static void
-event_uuid(char out[46], const struct stampgen *g, uint8_t tag, uint64_t n,
-           int64_t ms)
-{
-	uint8_t in[17];
-	wb_hash h;
-	char hex[33];
-
-	memcpy(in, g->salt, 8);
-	in[8] = tag;
-	for (int i = 0; i < 8; i++) {
-		in[9 + i] = (uint8_t)(n >> (56 - 8 * i));
-	}
-	wb_hash_sha256(&h, in, sizeof(in));
-	if (g->ordered_ids) {
-		for (int i = 0; i < 6; i++) {
-			h.b[i] = (uint8_t)((uint64_t)ms >> (40 - 8 * i));
-		}
-		h.b[6] = (uint8_t)((h.b[6] & 0x0f) | 0x70);
-	} else {
-		h.b[6] = (uint8_t)((h.b[6] & 0x0f) | 0x40);
-	}
-	h.b[8] = (uint8_t)((h.b[8] & 0x3f) | 0x80);
-	wb_hex_encode(hex, h.b, 16);
-	snprintf(out, 46, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
-	         hex + 12, hex + 16, hex + 20);
-}
-
-static wb_err
-make_submission(wb_submission *sub, const struct stampgen *g,
-                const stamp_spec *sp)
-{
-	char event_id[46], epc[64], po[80], price[32];
-	const char *epcs[1] = { epc };
-	const wb_location read_point = { "urn:epc:id:sgln:0614141.00777.0",
-		                         NULL };
-	const wb_location biz_location = { "urn:epc:id:sgln:0614141.00888.0",
-		                           NULL };
-	const wb_typed_value bt = { "urn:epcglobal:cbv:btt:po", po };
-	const wb_attribute attrs[2] = {
-		{ "waybill:price", price, NULL },
-		{ "waybill:discount", "0.10", NULL },
-	};
-	uint64_t serial = sp->inspect ? g->hot_serial : sp->n;
-	wb_stamp s = { 0 };
-	uint8_t *body = NULL;
-	size_t len;
-	int64_t ms;
-	wb_err rc;
-
-	/* Twenty commissionings a second, inspections of the hot twin a
-	 * minute apart after the first hour; all in the past. */
-	ms = 1000 * g->t0 + (sp->inspect ? 1000 * (3600 + 60 * (int64_t)sp->n)
-	                                 : 50 * (int64_t)sp->n);
-	event_uuid(event_id, g, sp->inspect, sp->n, ms);
-	snprintf(epc, sizeof(epc), EPC_PREFIX "%llu",
-	         (unsigned long long)serial);
-	snprintf(po, sizeof(po), "urn:epcglobal:cbv:bt:0614141000005:PO-%llu",
-	         (unsigned long long)(100000 + sp->n / 1000));
-	snprintf(price, sizeof(price), "EUR %llu.%02llu",
-	         (unsigned long long)(10 + sp->n % 90),
-	         (unsigned long long)(sp->n % 100));
-	memcpy(s.ledger_id, g->ledger_id, WB_HASH_LEN);
-	s.event_id = event_id;
-	s.kind = WB_KIND_OBJECT;
-	s.event_time.seconds = ms / 1000;
-	s.event_tz_offset = "+01:00";
-	s.has_action = true;
-	s.epcs = epcs;
-	s.n_epcs = 1;
-	s.read_point = &read_point;
-	s.biz_location = &biz_location;
-	if (sp->inspect) {
-		s.action = WB_ACTION_OBSERVE;
-		s.biz_step = "urn:epcglobal:cbv:bizstep:inspecting";
-		s.disposition = "urn:epcglobal:cbv:disp:in_progress";
-	} else {
-		s.action = WB_ACTION_ADD;
-		s.biz_step = "urn:epcglobal:cbv:bizstep:commissioning";
-		s.disposition = "urn:epcglobal:cbv:disp:active";
-	}
-	s.biz_transactions = &bt;
-	s.n_biz_transactions = 1;
-	s.attributes = attrs;
-	s.n_attributes = 2;
-	if ((rc = wb_stamp_encode(&body, &len, &s)) != WB_OK) {
-		return rc;
-	}
-	memset(sub, 0, sizeof(*sub));
-	sub->type = WB_ENTRY_STAMP;
-	sub->body = body;
-	sub->body_len = len;
-	sub->signer = *wb_signer_pubkey(g->owner);
-	if ((rc = wb_sig_sign(sub->signature, g->owner, WB_SIG_STAMP, body,
-	                      len)) != WB_OK) {
-		free(body);
-		sub->body = NULL;
-	}
-	return rc;
-}
-
-static void
-free_submissions(wb_submission *subs, size_t n)
-{
-	if (subs == NULL) {
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		free((void *)(uintptr_t)subs[i].body);
-	}
-	free(subs);
-}
-
-struct gen_task {
-	const struct stampgen *g;
-	const stamp_spec *specs;
-	wb_submission *subs;
-	size_t from, to;
-	wb_err rc;
-};
-
-static void *
-gen_run(void *arg)
-{
-	struct gen_task *t = arg;
-
-	t->rc = WB_OK;
-	for (size_t i = t->from; i < t->to && t->rc == WB_OK; i++) {
-		t->rc = make_submission(&t->subs[i], t->g, &t->specs[i]);
-	}
-	return NULL;
-}
-
-/* Builds and signs n stamps on two threads (untimed: senders sign). */
-static int
-generate(wb_submission **out, const struct stampgen *g, const stamp_spec *specs,
-         size_t n)
-{
-	struct gen_task t[2];
-	pthread_t th;
-	wb_submission *subs = calloc(n ? n : 1, sizeof(*subs));
-	bool threaded;
-
-	*out = NULL;
-	if (subs == NULL) {
-		return bench_fail("out of memory for %zu stamps", n);
-	}
-	for (int i = 0; i < 2; i++) {
-		t[i].g = g;
-		t[i].specs = specs;
-		t[i].subs = subs;
-		t[i].from = i == 0 ? 0 : n / 2;
-		t[i].to = i == 0 ? n / 2 : n;
-	}
-	threaded = pthread_create(&th, NULL, gen_run, &t[0]) == 0;
-	if (!threaded) {
-		gen_run(&t[0]);
-	}
-	gen_run(&t[1]);
-	if (threaded) {
-		pthread_join(th, NULL);
-	}
-	if (t[0].rc != WB_OK || t[1].rc != WB_OK) {
-		free_submissions(subs, n);
-		return bench_fail(
-		        "building a stamp: %s",
-		        wb_strerror(t[0].rc != WB_OK ? t[0].rc : t[1].rc));
-	}
-	*out = subs;
-	return BENCH_OK;
 }
 
 /*
@@ -572,107 +370,16 @@ run_commissions(struct bench *b, size_t count, size_t batch, double max_s,
 	for (size_t i = 0; i < count; i++) {
 		specs[i].n = b->next_serial + i;
 	}
-	if ((rc = generate(&subs, &b->gen, specs, count)) == BENCH_OK) {
+	if ((rc = bench_stamps_generate(&subs, &b->gen, specs, count)) ==
+	    BENCH_OK) {
 		rc = run_batches(b, subs, count, batch, max_s, st);
 	}
 	/* Stamps built but not appended (the time ran out) are dropped;
 	 * their serials are used by the next run. */
 	b->next_serial += st->stamps - before;
-	free_submissions(subs, count);
+	bench_stamps_free(subs, count);
 	free(specs);
 	return rc;
-}
-
-/*
- * Raw verification.
- */
-
-struct verify_task {
-	const wb_submission *set;
-	size_t n_set;
-	size_t offset;
-	double seconds;
-	pthread_barrier_t *start;
-	uint64_t count;
-	double elapsed;
-	bool bad;
-};
-
-static void *
-verify_run(void *arg)
-{
-	struct verify_task *t = arg;
-	uint64_t count = 0;
-	double t0, now;
-
-	pthread_barrier_wait(t->start);
-	t0 = bench_now();
-	do {
-		/* Check the clock every 64 verifications (~3 ms). */
-		for (int k = 0; k < 64; k++) {
-			const wb_submission *s =
-			        &t->set[(t->offset + count) % t->n_set];
-
-			if (wb_sig_verify(&s->signer, WB_SIG_STAMP, s->body,
-			                  s->body_len, s->signature) != WB_OK) {
-				t->bad = true;
-			}
-			count++;
-		}
-		now = bench_now();
-	} while (now - t0 < t->seconds);
-	t->count = count;
-	t->elapsed = now - t0;
-	return NULL;
-}
-
-/* Verifications per second on `threads` threads, all at once. */
-static int
-verify_rate(double *out, const wb_submission *set, size_t n_set, int threads,
-            double seconds)
-{
-	struct verify_task t[VERIFY_THREADS];
-	pthread_t th[VERIFY_THREADS];
-	pthread_barrier_t start;
-	double elapsed = 0;
-	uint64_t count = 0;
-	int started = 0;
-
-	if (pthread_barrier_init(&start, NULL, (unsigned)threads) != 0) {
-		return bench_fail("cannot set up a barrier");
-	}
-	for (int i = 0; i < threads; i++) {
-		t[i] = (struct verify_task){
-			.set = set,
-			.n_set = n_set,
-			.offset = (size_t)i * n_set / (size_t)threads,
-			.seconds = seconds,
-			.start = &start,
-		};
-	}
-	for (int i = 1; i < threads; i++) {
-		if (pthread_create(&th[i], NULL, verify_run, &t[i]) != 0) {
-			/* The barrier would wait for it forever. */
-			fprintf(stderr,
-			        "waybill-bench: cannot start a thread\n");
-			exit(BENCH_ERROR);
-		}
-		started++;
-	}
-	verify_run(&t[0]);
-	for (int i = 1; i <= started; i++) {
-		pthread_join(th[i], NULL);
-	}
-	pthread_barrier_destroy(&start);
-	for (int i = 0; i < threads; i++) {
-		if (t[i].bad) {
-			return bench_fail("a good signature did not verify");
-		}
-		count += t[i].count;
-		elapsed = t[i].elapsed > elapsed ? t[i].elapsed : elapsed;
-	}
-	*out = (double)count / elapsed;
-	return BENCH_OK;
 }
 
 /*
@@ -682,37 +389,18 @@ verify_rate(double *out, const wb_submission *set, size_t n_set, int threads,
 static int
 register_owner(struct bench *b)
 {
-	wb_registry_change c = { 0 };
-	const wb_namespace ns = { WB_NS_GS1_COMPANY_PREFIX, OWNER_PREFIX };
-	const wb_role role = WB_ROLE_BRAND_OWNER;
-	wb_submission sub = { 0 };
+	wb_submission sub;
 	wb_result res;
-	uint8_t *body = NULL;
-	size_t len;
 	wb_err rc;
+	int brc;
 
-	memcpy(c.ledger_id, wb_journal_ledger_id(b->j), WB_HASH_LEN);
-	c.change_id = "bench-register-acme";
-	c.op = WB_REG_REGISTER;
-	c.key = *wb_signer_pubkey(b->owner);
-	c.name = "Acme";
-	c.roles = &role;
-	c.n_roles = 1;
-	c.namespaces = &ns;
-	c.n_namespaces = 1;
-	if ((rc = wb_registry_change_encode(&body, &len, &c)) != WB_OK) {
-		return bench_fail("encoding the registration: %s",
-		                  wb_strerror(rc));
+	if ((brc = bench_owner_registration(&sub, wb_journal_ledger_id(b->j),
+	                                    b->admin, b->owner, "Acme")) !=
+	    BENCH_OK) {
+		return brc;
 	}
-	sub.type = WB_ENTRY_REGISTRY;
-	sub.body = body;
-	sub.body_len = len;
-	sub.signer = *wb_signer_pubkey(b->admin);
-	if ((rc = wb_sig_sign(sub.signature, b->admin, WB_SIG_REGISTRY, body,
-	                      len)) == WB_OK) {
-		rc = wb_journal_append(b->j, &sub, 1, &res, NULL, &b->size);
-	}
-	free(body);
+	rc = wb_journal_append(b->j, &sub, 1, &res, NULL, &b->size);
+	free((void *)(uintptr_t)sub.body);
 	if (rc != WB_OK) {
 		return bench_fail("registering the owner: %s", wb_strerror(rc));
 	}
@@ -728,7 +416,6 @@ open_ledger(struct bench *b)
 {
 	wb_journal_create_opts co = { 0 };
 	wb_journal_open_opts oo = { 0 };
-	wb_hash salt;
 	wb_err rc;
 
 	if ((rc = wb_signer_generate(&b->log, ORIGIN)) != WB_OK ||
@@ -752,17 +439,9 @@ open_ledger(struct bench *b)
 	if ((rc = wb_journal_size(&b->size, b->j)) != WB_OK) {
 		return bench_fail("reading the tree size: %s", wb_strerror(rc));
 	}
-	memcpy(b->gen.ledger_id, wb_journal_ledger_id(b->j), WB_HASH_LEN);
-	/* The salt only needs to differ between runs. */
-	wb_hash_sha256(&salt, b->gen.ledger_id, WB_HASH_LEN);
-	memcpy(b->gen.salt, salt.b, sizeof(b->gen.salt));
-	/* Events at twenty a second end a day before now, so none is ever
-	 * in the ledger's future. */
-	b->gen.t0 = (int64_t)time(NULL) - 86400 - (int64_t)(b->o->entries / 20);
-	b->gen.owner = b->owner;
+	bench_stampgen_init(&b->gen, wb_journal_ledger_id(b->j), b->owner,
+	                    b->o->entries, b->o->ordered_ids);
 	b->next_serial = 1;
-	b->gen.hot_serial = 1; /* the first twin commissioned */
-	b->gen.ordered_ids = b->o->ordered_ids;
 	return register_owner(b);
 }
 
@@ -770,11 +449,6 @@ open_ledger(struct bench *b)
  * Measurements.
  */
 
-/*
- * Raw verify rates: short rounds, 1 and 2 threads alternating, and the
- * median of each, so that a burst of other work on the machine moves the
- * figures less than one long round would.
- */
 /*
  * Raw verify rates: short rounds, 1 and 2 threads alternating, some before
  * the appends and one after each stretch of the build, while no append
@@ -799,7 +473,7 @@ verify_setup(struct bench *b, size_t rounds)
 		specs[i].n = 900000 + i;
 		specs[i].inspect = false;
 	}
-	return generate(&b->vset, &b->gen, specs, VERIFY_SET);
+	return bench_stamps_generate(&b->vset, &b->gen, specs, VERIFY_SET);
 }
 
 static int
@@ -810,10 +484,10 @@ verify_round(struct bench *b)
 	if (b->n_rounds == b->cap_rounds) {
 		return BENCH_OK;
 	}
-	if ((rc = verify_rate(&b->v1[b->n_rounds], b->vset, VERIFY_SET, 1,
-	                      b->round_s)) == BENCH_OK &&
-	    (rc = verify_rate(&b->v2[b->n_rounds], b->vset, VERIFY_SET,
-	                      VERIFY_THREADS, b->round_s)) == BENCH_OK) {
+	if ((rc = bench_verify_rate(&b->v1[b->n_rounds], b->vset, VERIFY_SET, 1,
+	                            b->round_s)) == BENCH_OK &&
+	    (rc = bench_verify_rate(&b->v2[b->n_rounds], b->vset, VERIFY_SET,
+	                            VERIFY_THREADS, b->round_s)) == BENCH_OK) {
 		b->n_rounds++;
 	}
 	return rc;
@@ -875,14 +549,15 @@ build(struct bench *b, struct run_stats *all, struct run_stats *last)
 			}
 		}
 		bench_cpu_sample(&g0);
-		if ((rc = generate(&subs, &b->gen, specs, n)) != BENCH_OK) {
+		if ((rc = bench_stamps_generate(&subs, &b->gen, specs, n)) !=
+		    BENCH_OK) {
 			break;
 		}
 		bench_cpu_sample(&g1);
 		b->untimed_cpu += g1.self - g0.self;
 		*last = (struct run_stats){ 0 };
 		rc = run_batches(b, subs, n, 1000, 0, last);
-		free_submissions(subs, n);
+		bench_stamps_free(subs, n);
 		all->stamps += last->stamps;
 		all->elapsed_s += last->elapsed_s;
 		all->append_s += last->append_s;
@@ -975,7 +650,7 @@ time_history(struct bench *b, double *us, size_t samples, uint64_t serial,
 		double t;
 		wb_err rc;
 
-		snprintf(id, sizeof(id), EPC_PREFIX "%llu",
+		snprintf(id, sizeof(id), BENCH_EPC_PREFIX "%llu",
 		         (unsigned long long)s);
 		t = bench_now();
 		rc = wb_journal_history(indexes, &n, HISTORY_MAX, b->j, id, 0,
@@ -1188,7 +863,7 @@ out:
 	wb_signer_free(b.admin);
 	wb_signer_free(b.log);
 	free(b.results);
-	free_submissions(b.vset, VERIFY_SET);
+	bench_stamps_free(b.vset, VERIFY_SET);
 	free(b.v1);
 	free(b.v2);
 	if (o->keep) {
