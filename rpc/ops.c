@@ -33,8 +33,7 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Packs a reply body; a failure becomes an internal error. */
-static void
+void
 reply_body(op_reply *r, const ProtobufCMessage *m)
 {
 	size_t len = protobuf_c_message_get_packed_size(m);
@@ -48,7 +47,7 @@ reply_body(op_reply *r, const ProtobufCMessage *m)
 	r->status = WB_OK;
 }
 
-static void
+void
 bad_body(op_reply *r, const char *what)
 {
 	op_fail(r, WB_EPROTO, WB_REJECT_MALFORMED,

@@ -12,28 +12,6 @@
 
 #define UNCONST(p) ((char *)(uintptr_t)(p))
 
-static void
-pack_body(op_reply *r, const ProtobufCMessage *m)
-{
-	size_t len = protobuf_c_message_get_packed_size(m);
-
-	if ((r->body = malloc(len ? len : 1)) == NULL) {
-		op_fail(r, WB_ENOMEM, WB_REJECT_NONE, "out of memory");
-		return;
-	}
-	protobuf_c_message_pack(m, r->body);
-	r->body_len = len;
-	r->status = WB_OK;
-}
-
-static void
-bad_body(op_reply *r, const char *what)
-{
-	op_fail(r, WB_EPROTO, WB_REJECT_MALFORMED,
-	        "the request body is not a waybill.v1.%s with its required fields",
-	        what);
-}
-
 /* The reply to a query error: not found, a bad ID, or a failure. */
 static void
 query_failed(op_reply *r, wb_err rc, const wb_problem *p, const char *twin)
@@ -163,7 +141,7 @@ op_recall_status(struct wb_rpc_server *s, struct srv_ctx *c,
 		query_failed(r, rc, &p, m->twin);
 	} else {
 		if (status_msg(&out, st)) {
-			pack_body(r, &out.base);
+			reply_body(r, &out.base);
 		} else {
 			op_fail(r, WB_ENOMEM, WB_REJECT_NONE, "out of memory");
 		}
@@ -254,7 +232,7 @@ op_passport(struct wb_rpc_server *s, struct srv_ctx *c,
 		goto out;
 	}
 	out.recalls = &rs;
-	pack_body(r, &out.base);
+	reply_body(r, &out.base);
 out:
 	status_msg_fini(&rs);
 	free(copy);
@@ -336,7 +314,7 @@ op_trace(struct wb_rpc_server *s, struct srv_ctx *c, const wb_wire_request *req,
 	out.n_edges = t->n_edges;
 	out.edges = edgev;
 	out.truncated = t->truncated;
-	pack_body(r, &out.base);
+	reply_body(r, &out.base);
 	if (r->body_len > s->o.max_message) {
 		free(r->body);
 		r->body = NULL;
@@ -407,7 +385,7 @@ op_where(struct wb_rpc_server *s, struct srv_ctx *c, const wb_wire_request *req,
 	}
 	out.n_steps = n;
 	out.steps = vp;
-	pack_body(r, &out.base);
+	reply_body(r, &out.base);
 out:
 	free(v);
 	free(vp);
@@ -465,7 +443,7 @@ op_installations(struct wb_rpc_server *s, struct srv_ctx *c,
 	}
 	out.n_installations = n;
 	out.installations = vp;
-	pack_body(r, &out.base);
+	reply_body(r, &out.base);
 out:
 	free(v);
 	free(vp);
@@ -544,7 +522,7 @@ op_recall_impact(struct wb_rpc_server *s, struct srv_ctx *c,
 	out.twins = tp;
 	out.has_next = im->next != 0;
 	out.next = im->next;
-	pack_body(r, &out.base);
+	reply_body(r, &out.base);
 out:
 	free(g);
 	free(gp);
@@ -614,7 +592,7 @@ op_recalls_since(struct wb_rpc_server *s, struct srv_ctx *c,
 	}
 	out.n_recalls = n;
 	out.recalls = vp;
-	pack_body(r, &out.base);
+	reply_body(r, &out.base);
 out:
 	free(v);
 	free(vp);
@@ -708,7 +686,7 @@ op_search(struct wb_rpc_server *s, struct srv_ctx *c,
 	out.indexes = idx;
 	out.has_next_after = next != 0;
 	out.next_after = next;
-	pack_body(r, &out.base);
+	reply_body(r, &out.base);
 	if (r->body_len > s->o.max_message) {
 		free(r->body);
 		r->body = NULL;

@@ -293,15 +293,38 @@ out:
  * Contexts: receive, hand to a worker, send, receive again.
  */
 
+/* Whether a context call may be made now; true holds ctx_lock shared
+ * until ctx_call_end. A try-lock: callbacks run while the closer holds
+ * the lock and must not wait for it (nng may be waiting for them). */
+static bool
+ctx_call_begin(struct wb_rpc_server *s)
+{
+	if (pthread_rwlock_tryrdlock(&s->ctx_lock) != 0) {
+		return false;
+	}
+	if (s->rep_closed) {
+		pthread_rwlock_unlock(&s->ctx_lock);
+		return false;
+	}
+	return true;
+}
+
+static void
+ctx_call_end(struct wb_rpc_server *s)
+{
+	pthread_rwlock_unlock(&s->ctx_lock);
+}
+
 static void
 arm_recv(struct srv_ctx *c)
 {
-	if (atomic_load(&c->srv->stopping)) {
+	if (atomic_load(&c->srv->stopping) || !ctx_call_begin(c->srv)) {
 		c->state = CTX_IDLE;
 		return;
 	}
 	c->state = CTX_RECV;
 	nng_ctx_recv(c->ctx, c->aio);
+	ctx_call_end(c->srv);
 }
 
 static void
@@ -382,9 +405,18 @@ send_reply(struct srv_ctx *c, uint64_t request_id, const op_reply *r)
 	if (r->status != WB_OK) {
 		atomic_fetch_add(&c->srv->refusals, 1);
 	}
+	if (!ctx_call_begin(c->srv)) {
+		/* The socket closed under a straggler: its client will
+		 * retry elsewhere or later, which is safe. */
+		nng_msg_free(msg);
+		c->state = CTX_IDLE;
+		atomic_fetch_sub(&c->srv->in_flight, 1);
+		return;
+	}
 	nng_aio_set_msg(c->aio, msg);
 	c->state = CTX_SEND;
 	nng_ctx_send(c->ctx, c->aio);
+	ctx_call_end(c->srv);
 }
 
 /* Turns one received message into a reply (or a job for the writer). */
@@ -867,6 +899,7 @@ wb_rpc_server_start(wb_rpc_server **out, wb_journal *j,
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_cond_init(&s->wcond, NULL);
 	pthread_mutex_init(&s->alock, NULL);
+	pthread_rwlock_init(&s->ctx_lock, NULL);
 	s->nonce_cap = NONCE_CAP;
 	if ((s->nonces = calloc(s->nonce_cap, sizeof(*s->nonces))) == NULL) {
 		rc = WB_ENOMEM;
@@ -916,8 +949,12 @@ wb_rpc_server_stop(wb_rpc_server *s)
 	atomic_store(&s->stopping, true);
 	drain(s);
 	/* Closing the socket fails the receives still pending; a request
-	 * that slipped in meanwhile is finished before the threads go. */
+	 * that slipped in meanwhile is finished before the threads go (its
+	 * reply is dropped). */
+	pthread_rwlock_wrlock(&s->ctx_lock);
+	s->rep_closed = true;
 	nng_close(s->rep);
+	pthread_rwlock_unlock(&s->ctx_lock);
 	drain(s);
 	if (s->writer_started) {
 		pthread_mutex_lock(&s->wlock);
@@ -960,5 +997,6 @@ wb_rpc_server_stop(wb_rpc_server *s)
 	pthread_mutex_destroy(&s->wlock);
 	pthread_cond_destroy(&s->wcond);
 	pthread_mutex_destroy(&s->alock);
+	pthread_rwlock_destroy(&s->ctx_lock);
 	free(s);
 }

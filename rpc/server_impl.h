@@ -13,6 +13,7 @@
 #ifndef WAYBILL_RPC_SERVER_IMPL_H
 #define WAYBILL_RPC_SERVER_IMPL_H
 
+#include <protobuf-c/protobuf-c.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -110,6 +111,13 @@ struct wb_rpc_server {
 	bool writer_stop;
 
 	atomic_bool stopping;
+	/* nng 1.5.2 is not safe against a context call racing the socket's
+	 * close (the call's release of the context can lock the socket's
+	 * destroyed mutex): every nng_ctx_send/recv holds this shared, the
+	 * close holds it exclusively, and after the close (rep_closed) no
+	 * context call is made. */
+	pthread_rwlock_t ctx_lock;
+	bool rep_closed;
 
 	pthread_mutex_t alock;
 	struct pipe_auth *pipes[PIPE_BUCKETS];
@@ -147,6 +155,12 @@ typedef struct {
 } op_identity;
 
 /* ops_trace.c: the traceability operations (the op_fn of ops.c). */
+/* Packs a reply body into r (status OK); out of memory becomes the
+ * reply's error. */
+void reply_body(op_reply *r, const ProtobufCMessage *m);
+/* The reply to a body that does not unpack as a waybill.v1.`what`. */
+void bad_body(op_reply *r, const char *what);
+
 #define OP_FN_ARGS                                         \
 	struct wb_rpc_server *s, struct srv_ctx *c,        \
 	        const wb_wire_request *req, uint32_t pipe, \
