@@ -37,6 +37,7 @@ struct batch {
 	wb_pubkey signer_key;
 	wb_key_record signer_kr;
 	wb_stakeholder signer;
+	wb_postings postings; /* written just before the commit */
 };
 
 void
@@ -318,6 +319,7 @@ process_stamp(struct batch *b, wb_submission *sub, uint64_t index,
 	ctx.record_time_us = record_time;
 	ctx.stamp = s;
 	ctx.signer = &b->signer;
+	ctx.postings = &b->postings;
 	if ((touched = calloc(id_capacity(s, j->genesis.max_ids) + 1,
 	                      sizeof(*touched))) == NULL) {
 		rc = WB_ENOMEM;
@@ -503,7 +505,8 @@ run_batch(wb_journal *j, wb_submission *subs, size_t n, wb_result *results,
 		goto out;
 	}
 	if (index > size) {
-		if ((!j->replay && (rc = wb_journal_put_checkpoint(
+		if ((rc = wb_postings_flush(&b->postings, &b->t)) != WB_OK ||
+		    (!j->replay && (rc = wb_journal_put_checkpoint(
 		                            j, &b->t, index)) != WB_OK) ||
 		    (rc = wb_txn_commit(&b->t)) != WB_OK) {
 			goto out;
@@ -520,6 +523,7 @@ out:
 	} else {
 		wb_events_rollback(j);
 	}
+	wb_postings_fini(&b->postings);
 	free(b);
 	return rc;
 }

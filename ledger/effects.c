@@ -780,66 +780,38 @@ apply_lineage(wb_rule_ctx *ctx, const wb_twin_state *pre, const bool *known)
 }
 
 /*
- * Search keys: one per filterable field, clustered by value.
+ * Search postings.
  */
 
-static void
-value_hash(uint8_t out[8], const char *value)
-{
-	wb_hash h;
-
-	wb_hash_sha256(&h, value, strlen(value));
-	memcpy(out, h.b, 8);
-}
-
+/* The stamp's search postings, written with the transaction. Event-time
+ * filters are checked on the candidates (search.c), not indexed. */
 static wb_err
-put_search_key(wb_txn *t, uint8_t field, const uint8_t value[8], uint64_t index)
-{
-	uint8_t k[17];
-
-	k[0] = field;
-	memcpy(k + 1, value, 8);
-	wb_be64_put(k + 9, index);
-	return wb_db_put(t, WB_DB_SEARCH, k, sizeof(k), "", 0, 0);
-}
-
-static wb_err
-put_search_keys(wb_rule_ctx *ctx)
+add_postings(wb_rule_ctx *ctx)
 {
 	const wb_stamp *s = ctx->stamp;
+	wb_postings *p = ctx->postings;
 	uint8_t v[8];
 	wb_err rc = WB_OK;
 
 	if (s->biz_step != NULL) {
-		value_hash(v, wb_cbv_word(s->biz_step));
-		rc = put_search_key(ctx->t, WB_SEARCH_BIZ_STEP, v, ctx->index);
+		wb_search_value(v, wb_cbv_word(s->biz_step));
+		rc = wb_postings_add(p, WB_SEARCH_BIZ_STEP, v, ctx->index);
 	}
 	if (rc == WB_OK && s->disposition != NULL) {
-		value_hash(v, wb_cbv_word(s->disposition));
-		rc = put_search_key(ctx->t, WB_SEARCH_DISPOSITION, v,
-		                    ctx->index);
+		wb_search_value(v, wb_cbv_word(s->disposition));
+		rc = wb_postings_add(p, WB_SEARCH_DISPOSITION, v, ctx->index);
 	}
 	if (rc == WB_OK && s->read_point != NULL) {
-		value_hash(v, s->read_point->id);
-		rc = put_search_key(ctx->t, WB_SEARCH_READ_POINT, v,
-		                    ctx->index);
+		wb_search_value(v, s->read_point->id);
+		rc = wb_postings_add(p, WB_SEARCH_READ_POINT, v, ctx->index);
 	}
 	if (rc == WB_OK && s->biz_location != NULL) {
-		value_hash(v, s->biz_location->id);
-		rc = put_search_key(ctx->t, WB_SEARCH_BIZ_LOCATION, v,
-		                    ctx->index);
+		wb_search_value(v, s->biz_location->id);
+		rc = wb_postings_add(p, WB_SEARCH_BIZ_LOCATION, v, ctx->index);
 	}
 	if (rc == WB_OK) {
 		wb_be64_put(v, ctx->signer->id);
-		rc = put_search_key(ctx->t, WB_SEARCH_STAKEHOLDER, v,
-		                    ctx->index);
-	}
-	if (rc == WB_OK) {
-		/* Event time, biased so that negative seconds sort first. */
-		wb_be64_put(v, (uint64_t)s->event_time.seconds ^
-		                       ((uint64_t)1 << 63));
-		rc = put_search_key(ctx->t, WB_SEARCH_EVENT_TIME, v,
-		                    ctx->index);
+		rc = wb_postings_add(p, WB_SEARCH_STAKEHOLDER, v, ctx->index);
 	}
 	return rc;
 }
@@ -1093,7 +1065,7 @@ wb_effects_apply(wb_rule_ctx *ctx)
 	struct twin_scratch sc;
 	wb_err rc;
 
-	if ((rc = put_search_keys(ctx)) != WB_OK) {
+	if ((rc = add_postings(ctx)) != WB_OK) {
 		return rc;
 	}
 	if (s->error_declaration != NULL) {

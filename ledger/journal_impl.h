@@ -116,17 +116,57 @@ wb_err wb_events_lookup(wb_journal *j, wb_txn *t, uint64_t stakeholder,
 /* effects.c: whether entry `index` was declared in error. */
 bool wb_is_declared(wb_txn *t, uint64_t index);
 
-/* The fields of the search keys (WB_DB_SEARCH): field byte, 8 bytes of
- * value (a SHA-256 prefix, a stakeholder ID, or biased event seconds),
- * index. */
+/* The search fields (WB_DB_SEARCH): a field byte and 8 bytes of value (a
+ * SHA-256 prefix of the text, or a stakeholder ID). */
 enum {
 	WB_SEARCH_BIZ_STEP = 1,
 	WB_SEARCH_DISPOSITION = 2,
 	WB_SEARCH_READ_POINT = 3,
 	WB_SEARCH_BIZ_LOCATION = 4,
 	WB_SEARCH_STAKEHOLDER = 5,
-	WB_SEARCH_EVENT_TIME = 6,
 };
+
+/* postings.c: the search index. A write transaction gathers postings
+ * (wb_postings_add) and writes them before it commits
+ * (wb_postings_flush); readers walk one field and value in index order. */
+/* The 8 bytes of a text value: a SHA-256 prefix (a collision only adds a
+ * candidate, which the search checks against the entry). */
+void wb_search_value(uint8_t out[8], const char *text);
+
+typedef struct {
+	uint8_t prefix[9]; /* field, value */
+	uint64_t index;
+} wb_posting;
+
+typedef struct {
+	wb_posting *v;
+	size_t n, cap;
+} wb_postings;
+
+wb_err wb_postings_add(wb_postings *p, uint8_t field, const uint8_t value[8],
+                       uint64_t index);
+/* Writes what was gathered and empties p. */
+wb_err wb_postings_flush(wb_postings *p, wb_txn *t);
+/* Forgets what was gathered (the transaction was aborted). */
+void wb_postings_clear(wb_postings *p);
+void wb_postings_fini(wb_postings *p);
+
+typedef struct {
+	wb_cursor *c;
+	uint8_t prefix[9];
+	uint64_t after;      /* the last index returned */
+	uint64_t next_index; /* decoded, not yet returned */
+	bool have_next;
+	const uint8_t *p, *end; /* the rest of the current record */
+} wb_posting_iter;
+
+/* Positions before the first index > after carrying field and value;
+ * needs a read transaction that outlives the iterator. */
+wb_err wb_posting_iter_open(wb_posting_iter *it, wb_txn *t, uint8_t field,
+                            const uint8_t value[8], uint64_t after);
+/* The next index, or WB_ENOTFOUND at the end. */
+wb_err wb_posting_iter_next(wb_posting_iter *it, uint64_t *index);
+void wb_posting_iter_close(wb_posting_iter *it);
 
 /* events.c: the event-ID index. Fingerprints are SHA-256(stakeholder ||
  * tag || ID)[:8]; a match is a candidate to compare in full. */
@@ -274,7 +314,8 @@ typedef struct {
 	const wb_stakeholder *signer;
 	wb_touched *touched; /* distinct twins in first-seen order */
 	size_t n_touched;
-	bool custody_gap; /* out: advisory-policy gap flagged */
+	wb_postings *postings; /* the transaction's search postings */
+	bool custody_gap;      /* out: advisory-policy gap flagged */
 } wb_rule_ctx;
 
 /* What a stamp does, derived from its kind, action, bizStep and

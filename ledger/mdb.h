@@ -36,7 +36,7 @@ typedef enum {
 	WB_DB_EDGES,        /* twin, direction, type, other twin, opened ->
 	                       closed, times, quantity (lineage.c) */
 	WB_DB_DECLARED,     /* u64 declared index -> u64 declaration index */
-	WB_DB_SEARCH,       /* field, value hash, u64 index -> "" */
+	WB_DB_SEARCH,       /* field, value, first index -> postings */
 	WB_DB_MASTER,       /* element key -> u64 index of its master data */
 	WB_DB_COUNT_,
 } wb_db;

@@ -5,7 +5,7 @@
  * simple queries), paged by index.
  *
  * The most selective kind of filter given drives the scan: an equality
- * filter walks its search keys (field, value) in index order; otherwise the
+ * filter walks its postings (postings.c) in index order; otherwise the
  * journal itself is walked from the first entry the record-time range
  * allows (record times never go back). Every candidate is then checked
  * against all filters. A page stops after SCAN_BUDGET candidates, with a
@@ -75,34 +75,25 @@ out:
 	return ok;
 }
 
-static void
-value_hash(uint8_t out[8], const char *value)
-{
-	wb_hash h;
-
-	wb_hash_sha256(&h, value, strlen(value));
-	memcpy(out, h.b, 8);
-}
-
-/* The equality filter that drives the scan, as a search key prefix. */
+/* The equality filter that drives the scan: its field and value. */
 static bool
-driver(const wb_search_query *q, uint8_t prefix[9])
+driver(const wb_search_query *q, uint8_t *field, uint8_t value[8])
 {
 	if (q->has_stakeholder) {
-		prefix[0] = WB_SEARCH_STAKEHOLDER;
-		wb_be64_put(prefix + 1, q->stakeholder);
+		*field = WB_SEARCH_STAKEHOLDER;
+		wb_be64_put(value, q->stakeholder);
 	} else if (q->read_point != NULL) {
-		prefix[0] = WB_SEARCH_READ_POINT;
-		value_hash(prefix + 1, q->read_point);
+		*field = WB_SEARCH_READ_POINT;
+		wb_search_value(value, q->read_point);
 	} else if (q->biz_location != NULL) {
-		prefix[0] = WB_SEARCH_BIZ_LOCATION;
-		value_hash(prefix + 1, q->biz_location);
+		*field = WB_SEARCH_BIZ_LOCATION;
+		wb_search_value(value, q->biz_location);
 	} else if (q->disposition != NULL) {
-		prefix[0] = WB_SEARCH_DISPOSITION;
-		value_hash(prefix + 1, wb_cbv_word(q->disposition));
+		*field = WB_SEARCH_DISPOSITION;
+		wb_search_value(value, wb_cbv_word(q->disposition));
 	} else if (q->biz_step != NULL) {
-		prefix[0] = WB_SEARCH_BIZ_STEP;
-		value_hash(prefix + 1, wb_cbv_word(q->biz_step));
+		*field = WB_SEARCH_BIZ_STEP;
+		wb_search_value(value, wb_cbv_word(q->biz_step));
 	} else {
 		return false;
 	}
@@ -145,11 +136,10 @@ wb_search(uint64_t **out, size_t *n_out, uint64_t *next, wb_journal *j,
 	size_t limit = q->limit ? q->limit : SEARCH_DEFAULT_LIMIT;
 	uint64_t *v = NULL, size, candidate = 0, last = q->after;
 	size_t n = 0, scanned = 0;
-	uint8_t prefix[9], key[17];
-	wb_cursor *c = NULL;
+	uint8_t field, value[8];
+	wb_posting_iter it = { 0 };
 	bool indexed;
 	wb_txn t = { 0 };
-	wb_val k;
 	wb_err rc;
 
 	*out = NULL;
@@ -166,14 +156,13 @@ wb_search(uint64_t **out, size_t *n_out, uint64_t *next, wb_journal *j,
 	if ((rc = wb_journal_size_txn(&t, &size)) != WB_OK) {
 		goto out;
 	}
-	indexed = driver(q, prefix);
+	indexed = driver(q, &field, value);
 	if (indexed) {
-		if ((rc = wb_cursor_open(&c, &t, WB_DB_SEARCH)) != WB_OK) {
+		if ((rc = wb_posting_iter_open(&it, &t, field, value,
+		                               q->after)) != WB_OK) {
 			goto out;
 		}
-		memcpy(key, prefix, 9);
-		wb_be64_put(key + 9, q->after + 1);
-		rc = wb_cursor_seek(c, key, sizeof(key), &k, NULL);
+		rc = wb_posting_iter_next(&it, &candidate);
 	} else {
 		candidate = q->after + 1;
 		if (q->has_record_from &&
@@ -184,12 +173,7 @@ wb_search(uint64_t **out, size_t *n_out, uint64_t *next, wb_journal *j,
 		candidate = candidate <= q->after ? q->after + 1 : candidate;
 	}
 	while (rc == WB_OK && n < limit && scanned < SCAN_BUDGET) {
-		if (indexed) {
-			if (k.len != sizeof(key) || memcmp(k.data, prefix, 9)) {
-				break;
-			}
-			candidate = wb_be64_get((const uint8_t *)k.data + 9);
-		} else if (candidate >= size) {
+		if (!indexed && candidate >= size) {
 			break;
 		}
 		scanned++;
@@ -198,7 +182,7 @@ wb_search(uint64_t **out, size_t *n_out, uint64_t *next, wb_journal *j,
 			v[n++] = candidate;
 		}
 		if (indexed) {
-			rc = wb_cursor_next(c, &k, NULL);
+			rc = wb_posting_iter_next(&it, &candidate);
 		} else {
 			candidate++;
 		}
@@ -215,7 +199,7 @@ wb_search(uint64_t **out, size_t *n_out, uint64_t *next, wb_journal *j,
 		v = NULL;
 	}
 out:
-	wb_cursor_close(c);
+	wb_posting_iter_close(&it);
 	wb_txn_abort(&t);
 	free(v);
 	return rc;
