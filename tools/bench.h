@@ -36,7 +36,9 @@ typedef struct {
 	const char *parent; /* where the scratch directory goes */
 	double seconds;     /* rpc: length of each timed phase */
 	unsigned workers;   /* rpc: server worker threads (0: its default) */
-	unsigned group_wait_us; /* rpc: server group wait (0: its default) */
+	unsigned group_wait_us;   /* rpc: server group wait (0: its default) */
+	uint64_t items;           /* trace: items in the supply chain */
+	unsigned items_per_stamp; /* trace: items per commissioning stamp */
 } bench_opts;
 
 typedef struct {
@@ -165,5 +167,8 @@ int bench_ledger(const bench_opts *o, bench_report *r);
 
 /** The rpc mode (bench_rpc.c). */
 int bench_rpc(const bench_opts *o, bench_report *r);
+
+/** The trace mode (bench_trace.c). */
+int bench_trace(const bench_opts *o, bench_report *r);
 
 #endif
