@@ -551,12 +551,35 @@ down_child(const wb_edge *e, void *arg)
 	return WB_OK;
 }
 
+/* How many recalls have a target still active: once each has a hit, no
+ * further child can add one. */
+static wb_err
+recalls_active(const struct wb_recall_cache *c, size_t *out)
+{
+	bool *seen = calloc(c->n_recalls ? c->n_recalls : 1, sizeof(*seen));
+
+	*out = 0;
+	if (seen == NULL) {
+		return WB_ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_targets; i++) {
+		if (!seen[c->targets[i].recall]) {
+			seen[c->targets[i].recall] = true;
+			(*out)++;
+		}
+	}
+	free(seen);
+	return WB_OK;
+}
+
 static wb_err
 holding_hits(const struct wb_recall_cache *c, wb_txn *t,
              const wb_declared *decl, uint64_t container, wb_recall_status *st,
              size_t *cap)
 {
 	struct down_collect d = { .decl = decl };
+	char key[WB_KEY_MAX + 1], id[WB_ID_MAX + 1];
+	size_t active = 0;
 	wb_err rc = WB_OK;
 
 	if ((rc = wb_edges_each(t, container, WB_EDGE_OUT, WB_EDGE_CONTAINS,
@@ -567,13 +590,19 @@ holding_hits(const struct wb_recall_cache *c, wb_txn *t,
 		rc = wb_edges_each(t, d.v[i], WB_EDGE_OUT, WB_EDGE_CONTAINS,
 		                   down_child, &d);
 	}
-	for (size_t i = 0; i < d.n && rc == WB_OK; i++) {
+	if (rc != WB_OK || d.n == 0 ||
+	    (rc = recalls_active(c, &active)) != WB_OK ||
+	    (rc = wb_twin_name(t, container, key, id)) != WB_OK) {
+		goto out;
+	}
+	/* A pallet holds hundreds of twins: stop at the first child that
+	 * brings the last recall not yet hit (later children could only
+	 * repeat a hit, and the first one found is the one kept). */
+	for (size_t i = 0; i < d.n && rc == WB_OK && st->n_hits < active; i++) {
 		struct up_walk w = { .t = t, .decl = decl };
-		char key[WB_KEY_MAX + 1], id[WB_ID_MAX + 1];
 
 		/* The child's own lineage, not the containers above it. */
-		if ((rc = up_walk_run(&w, d.v[i])) == WB_OK &&
-		    (rc = wb_twin_name(t, container, key, id)) == WB_OK) {
+		if ((rc = up_walk_run(&w, d.v[i])) == WB_OK) {
 			rc = collect_hits(c, t, &w, WB_RECALL_HOLDING, id, st,
 			                  cap);
 		}
@@ -720,18 +749,30 @@ impact_edge(const wb_edge *e, void *arg)
 	return impact_push(w, e->from == here ? e->to : e->from);
 }
 
+/* The incoming edges that lead downstream: members of a lot, outputs
+ * made from a twin. */
+static wb_err
+impact_in_edge(const wb_edge *e, void *arg)
+{
+	if (e->type != WB_EDGE_MEMBER_OF && e->type != WB_EDGE_MADE_FROM) {
+		return WB_OK;
+	}
+	return impact_edge(e, arg);
+}
+
 static wb_err
 impact_walk_run(struct impact_walk *w)
 {
 	wb_err rc;
 
+	/* One range read for both incoming types: most twins reached are
+	 * items, whose only incoming edge is their case's, so a read per type
+	 * would mostly find nothing. */
 	for (w->current = 0; w->current < w->n; w->current++) {
 		uint64_t no = w->queue[w->current];
 
-		if ((rc = wb_edges_each(w->t, no, WB_EDGE_IN, WB_EDGE_MEMBER_OF,
-		                        impact_edge, w)) != WB_OK ||
-		    (rc = wb_edges_each(w->t, no, WB_EDGE_IN, WB_EDGE_MADE_FROM,
-		                        impact_edge, w)) != WB_OK ||
+		if ((rc = wb_edges_each(w->t, no, WB_EDGE_IN, 0, impact_in_edge,
+		                        w)) != WB_OK ||
 		    (rc = wb_edges_each(w->t, no, WB_EDGE_OUT, WB_EDGE_CONTAINS,
 		                        impact_edge, w)) != WB_OK) {
 			return rc;
@@ -740,115 +781,260 @@ impact_walk_run(struct impact_walk *w)
 	return WB_OK;
 }
 
-/* Where a twin is and who holds it: through its containers, cached by
- * container since many items share a case. */
+/*
+ * Where the twins of an impact are, and the containers holding them.
+ *
+ * One pass over the affected twins reads each one's state once; the
+ * containers they are packed in are read once each, the first time a
+ * child names them, and cached by canonical key (twenty items share a
+ * case, twenty cases a pallet): a container's place and whether it holds
+ * affected stock are settled then. A container holds affected stock when
+ * it is not affected itself and an affected twin is packed in it, directly
+ * or through nested containers.
+ */
+
+/* Who holds a twin and where it is, through its containers. */
 struct place {
 	uint64_t custodian;
 	char location[WB_ID_MAX + 1];
 };
 
-struct place_cache {
-	wb_u64map index; /* container twin -> position in v */
-	struct place *v;
-	size_t n, cap;
+/* A container met by the pass. */
+struct box {
+	char key[WB_KEY_MAX + 1];
+	uint64_t no;
+	wb_order location_at; /* when its own location was recorded */
+	struct place pl;      /* its place, through its own containers */
 };
 
-static wb_err
-place_of(wb_txn *t, struct place_cache *pc, const wb_twin_state *st,
-         struct place *out)
+#define NO_BOX SIZE_MAX
+
+/* A container holding affected stock, and its box. */
+struct holder {
+	uint64_t no;
+	size_t box;
+};
+
+struct impact_fill {
+	wb_txn *t;
+	const struct impact_walk *w;
+	wb_recall_impact *im;
+	size_t cap_groups;
+	wb_u64map group_at; /* hash of a place -> group position */
+	wb_u64map box_at;   /* hash of a container key -> box position */
+	struct box *boxes;
+	size_t n_boxes, cap_boxes;
+	wb_u64set holder_set;
+	struct holder *holders;
+	size_t n_holders, cap_holders;
+	wb_twin_state *st; /* scratch for the affected twins */
+};
+
+/* FNV-1a: a fast hash of a key or location; never 0 (the maps' empty
+ * slot). A collision only costs a lookup the cache would have saved. */
+static uint64_t
+text_hash(const char *s, uint64_t seed)
 {
-	wb_twin_state *up;
-	uint64_t pos, cno;
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+
+	for (; *s != '\0'; s++) {
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	}
+	return h != 0 ? h : 1;
+}
+
+/* The group of a place, made when new. */
+static wb_err
+group_of(struct impact_fill *f, const struct place *pl, wb_impact_group **out)
+{
+	wb_recall_impact *im = f->im;
+	uint64_t h = text_hash(pl->location, pl->custodian), pos;
+	wb_impact_group *g;
 	bool found;
-	wb_err rc;
 
-	out->custodian = st->custodian;
-	snprintf(out->location, sizeof(out->location), "%s", st->location);
-	if (st->container[0] == '\0' ||
-	    wb_twin_no(t, st->container, &cno) != WB_OK) {
+	if (wb_u64map_get(&f->group_at, h, &pos) &&
+	    im->groups[pos].custodian == pl->custodian &&
+	    strcmp(im->groups[pos].location, pl->location) == 0) {
+		*out = &im->groups[pos];
 		return WB_OK;
 	}
-	if (wb_u64map_get(&pc->index, cno, &pos)) {
-		*out = pc->v[pos];
-		return WB_OK;
-	}
-	if ((up = malloc(sizeof(*up))) == NULL) {
-		return WB_ENOMEM;
-	}
-	rc = wb_twin_get(t, st->container, up);
-	if (rc == WB_OK) {
-		struct place cp;
-
-		/* Custody and place travel with the container. */
-		if ((rc = place_of(t, pc, up, &cp)) == WB_OK) {
-			if (cp.custodian != 0) {
-				out->custodian = cp.custodian;
-			}
-			if (cp.location[0] != '\0' &&
-			    !wb_order_after(&st->location_at,
-			                    &up->location_at)) {
-				memcpy(out->location, cp.location,
-				       sizeof(out->location));
-			}
+	for (size_t i = 0; i < im->n_groups; i++) {
+		if (im->groups[i].custodian == pl->custodian &&
+		    strcmp(im->groups[i].location, pl->location) == 0) {
+			*out = &im->groups[i];
+			return WB_OK;
 		}
 	}
-	free(up);
-	if (rc != WB_OK) {
-		return rc;
-	}
-	if (pc->n == pc->cap) {
-		size_t cap = pc->cap ? pc->cap * 2 : 256;
-		struct place *nv = realloc(pc->v, cap * sizeof(*nv));
+	if (im->n_groups == f->cap_groups) {
+		size_t cap = f->cap_groups ? f->cap_groups * 2 : 16;
+		wb_impact_group *nv = realloc(im->groups, cap * sizeof(*nv));
 
 		if (nv == NULL) {
 			return WB_ENOMEM;
 		}
-		pc->v = nv;
-		pc->cap = cap;
+		im->groups = nv;
+		f->cap_groups = cap;
 	}
-	pc->v[pc->n] = *out;
-	rc = wb_u64map_put(&pc->index, cno, pc->n, &found, NULL);
-	pc->n++;
-	return rc;
+	g = &im->groups[im->n_groups];
+	memset(g, 0, sizeof(*g));
+	g->custodian = pl->custodian;
+	memcpy(g->location, pl->location, sizeof(g->location));
+	wb_query_name(f->t, pl->custodian, g->custodian_name,
+	              sizeof(g->custodian_name));
+	/* A hash taken by another place keeps it: that place is found
+	 * through the map, this one by the scan above. */
+	*out = g;
+	return wb_u64map_put(&f->group_at, h, im->n_groups++, &found, NULL);
 }
 
 static wb_err
-group_add(wb_recall_impact *im, size_t *cap, wb_txn *t, const struct place *pl,
-          bool holding)
+group_count(struct impact_fill *f, const struct place *pl, bool holding)
 {
-	wb_impact_group *g = NULL;
+	wb_impact_group *g;
+	wb_err rc = group_of(f, pl, &g);
 
-	for (size_t i = 0; i < im->n_groups; i++) {
-		if (im->groups[i].custodian == pl->custodian &&
-		    strcmp(im->groups[i].location, pl->location) == 0) {
-			g = &im->groups[i];
-			break;
+	if (rc == WB_OK) {
+		if (holding) {
+			g->holding++;
+		} else {
+			g->affected++;
 		}
 	}
-	if (g == NULL) {
-		if (im->n_groups == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 16;
-			wb_impact_group *nv =
-			        realloc(im->groups, ncap * sizeof(*nv));
+	return rc;
+}
 
-			if (nv == NULL) {
-				return WB_ENOMEM;
-			}
-			im->groups = nv;
-			*cap = ncap;
+/* A twin's place: its own, or its container's custodian and location
+ * (custody and place travel with the container; a location the twin got
+ * after the container got its own stays). */
+static void
+place_combine(struct place *out, const wb_twin_state *st, const struct box *c)
+{
+	out->custodian = st->custodian;
+	memcpy(out->location, st->location, sizeof(out->location));
+	if (c == NULL) {
+		return;
+	}
+	if (c->pl.custodian != 0) {
+		out->custodian = c->pl.custodian;
+	}
+	if (c->pl.location[0] != '\0' &&
+	    !wb_order_after(&st->location_at, &c->location_at)) {
+		memcpy(out->location, c->pl.location, sizeof(out->location));
+	}
+}
+
+/* Notes box `pos` as holding affected stock unless it is affected. */
+static wb_err
+holder_add(struct impact_fill *f, size_t pos)
+{
+	uint64_t no = f->boxes[pos].no;
+	bool added = false;
+	wb_err rc = WB_OK;
+
+	if (wb_u64set_has(&f->w->affected, no) ||
+	    (rc = wb_u64set_add(&f->holder_set, no, &added)) != WB_OK ||
+	    !added) {
+		return rc;
+	}
+	if (f->n_holders == f->cap_holders) {
+		size_t cap = f->cap_holders ? f->cap_holders * 2 : 64;
+		struct holder *nv = realloc(f->holders, cap * sizeof(*nv));
+
+		if (nv == NULL) {
+			return WB_ENOMEM;
 		}
-		g = &im->groups[im->n_groups++];
-		memset(g, 0, sizeof(*g));
-		g->custodian = pl->custodian;
-		memcpy(g->location, pl->location, sizeof(g->location));
-		wb_query_name(t, pl->custodian, g->custodian_name,
-		              sizeof(g->custodian_name));
+		f->holders = nv;
+		f->cap_holders = cap;
 	}
-	if (holding) {
-		g->holding++;
-	} else {
-		g->affected++;
+	f->holders[f->n_holders++] = (struct holder){ no, pos };
+	return WB_OK;
+}
+
+static wb_err box_of(struct impact_fill *f, const char *key, int depth,
+                     size_t *pos);
+
+/* Reads a container met for the first time: its place through its own
+ * containers, and whether it holds affected stock. */
+static wb_err
+box_read(struct impact_fill *f, const char *key, int depth, size_t *pos)
+{
+	wb_twin_state *st = malloc(sizeof(*st));
+	size_t up = NO_BOX;
+	struct box *c;
+	bool found;
+	wb_err rc;
+
+	*pos = NO_BOX;
+	if (st == NULL) {
+		return WB_ENOMEM;
 	}
+	if ((rc = wb_twin_get(f->t, key, st)) != WB_OK) {
+		free(st);
+		return rc == WB_ENOTFOUND ? WB_OK : rc;
+	}
+	/* Nesting is at most 64 deep (rules.c); the bound guards the
+	 * recursion against anything else. */
+	if (st->container[0] != '\0' && depth < 64 &&
+	    (rc = box_of(f, st->container, depth + 1, &up)) != WB_OK) {
+		free(st);
+		return rc;
+	}
+	if (f->n_boxes == f->cap_boxes) {
+		size_t cap = f->cap_boxes ? f->cap_boxes * 2 : 256;
+		struct box *nv = realloc(f->boxes, cap * sizeof(*nv));
+
+		if (nv == NULL) {
+			free(st);
+			return WB_ENOMEM;
+		}
+		f->boxes = nv;
+		f->cap_boxes = cap;
+	}
+	c = &f->boxes[f->n_boxes];
+	memcpy(c->key, key, sizeof(c->key));
+	c->no = st->twin_no;
+	c->location_at = st->location_at;
+	place_combine(&c->pl, st, up == NO_BOX ? NULL : &f->boxes[up]);
+	free(st);
+	*pos = f->n_boxes++;
+	if ((rc = holder_add(f, *pos)) != WB_OK) {
+		return rc;
+	}
+	return wb_u64map_put(&f->box_at, text_hash(key, 0), *pos, &found, NULL);
+}
+
+/* The container of canonical key `key`, from the cache or read now;
+ * NO_BOX when it was never stamped. */
+static wb_err
+box_of(struct impact_fill *f, const char *key, int depth, size_t *pos)
+{
+	uint64_t at;
+
+	if (wb_u64map_get(&f->box_at, text_hash(key, 0), &at) &&
+	    strcmp(f->boxes[at].key, key) == 0) {
+		*pos = (size_t)at;
+		return WB_OK;
+	}
+	return box_read(f, key, depth, pos);
+}
+
+/* Reads twin `no` and its place; *key and *id name it. */
+static wb_err
+twin_place(struct impact_fill *f, uint64_t no, char key[WB_KEY_MAX + 1],
+           char id[WB_ID_MAX + 1], struct place *pl)
+{
+	size_t up = NO_BOX;
+	wb_err rc;
+
+	if ((rc = wb_twin_name(f->t, no, key, id)) != WB_OK ||
+	    (rc = wb_twin_get(f->t, key, f->st)) != WB_OK) {
+		return rc;
+	}
+	if (f->st->container[0] != '\0' &&
+	    (rc = box_of(f, f->st->container, 1, &up)) != WB_OK) {
+		return rc;
+	}
+	place_combine(pl, f->st, up == NO_BOX ? NULL : &f->boxes[up]);
 	return WB_OK;
 }
 
@@ -860,122 +1046,91 @@ u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The containers currently holding affected twins, not affected
- * themselves. */
-static wb_err
-holders_of(wb_txn *t, struct impact_walk *w, wb_u64set *holders,
-           uint64_t **list, size_t *n_list)
+static int
+holder_cmp(const void *a, const void *b)
 {
-	size_t cap = 0;
+	const struct holder *x = a, *y = b;
+
+	return x->no < y->no ? -1 : x->no > y->no;
+}
+
+/* One page of the twins: affected first, then holding, each by number. */
+static wb_err
+impact_page(struct impact_fill *f, size_t offset, size_t limit)
+{
+	wb_recall_impact *im = f->im;
+	const struct impact_walk *w = f->w;
+	size_t total = w->n + f->n_holders, n;
 	wb_err rc = WB_OK;
 
-	*list = NULL;
-	*n_list = 0;
-	for (size_t i = 0; i < w->n && rc == WB_OK; i++) {
-		wb_twin_state *st = malloc(sizeof(*st));
-		char key[WB_KEY_MAX + 1], id[WB_ID_MAX + 1];
-		int depth = 0;
+	if (limit == 0 || offset >= total) {
+		return WB_OK;
+	}
+	n = total - offset < limit ? total - offset : limit;
+	if ((im->twins = calloc(n, sizeof(*im->twins))) == NULL) {
+		return WB_ENOMEM;
+	}
+	im->next = offset + n < total ? offset + n : 0;
+	for (size_t i = offset; i < offset + n && rc == WB_OK; i++) {
+		bool holding = i >= w->n;
+		wb_impact_twin *x = &im->twins[im->n_twins];
+		char key[WB_KEY_MAX + 1];
+		struct place pl;
 
-		if (st == NULL) {
-			return WB_ENOMEM;
+		rc = twin_place(f,
+		                holding ? f->holders[i - w->n].no : w->queue[i],
+		                key, x->id, &pl);
+		if (rc == WB_OK) {
+			x->holding = holding;
+			x->custodian = pl.custodian;
+			memcpy(x->location, pl.location, sizeof(x->location));
+			im->n_twins++;
 		}
-		if ((rc = wb_twin_name(t, w->queue[i], key, id)) == WB_OK &&
-		    (rc = wb_twin_get(t, key, st)) == WB_OK) {
-			while (st->container[0] != '\0' && depth++ < 64) {
-				uint64_t cno;
-				bool added;
-
-				memcpy(key, st->container, sizeof(key));
-				if (wb_twin_no(t, key, &cno) != WB_OK ||
-				    wb_u64set_has(&w->affected, cno)) {
-					break;
-				}
-				if ((rc = wb_u64set_add(holders, cno,
-				                        &added)) != WB_OK) {
-					break;
-				}
-				if (added) {
-					if (*n_list == cap) {
-						uint64_t *nv;
-
-						cap = cap ? cap * 2 : 64;
-						nv = realloc(*list,
-						             cap * sizeof(*nv));
-						if (nv == NULL) {
-							rc = WB_ENOMEM;
-							break;
-						}
-						*list = nv;
-					}
-					(*list)[(*n_list)++] = cno;
-				}
-				if (wb_twin_get(t, key, st) != WB_OK) {
-					break;
-				}
-			}
-		}
-		free(st);
 	}
 	return rc;
 }
 
 static wb_err
 impact_fill(wb_recall_impact *im, wb_txn *t, struct impact_walk *w,
-            uint64_t *holders, size_t n_holders, size_t offset, size_t limit)
+            size_t offset, size_t limit)
 {
-	struct place_cache pc = { 0 };
-	wb_twin_state *st = malloc(sizeof(*st));
-	size_t cap_groups = 0, total = w->n + n_holders;
+	struct impact_fill f = { .t = t, .w = w, .im = im };
 	wb_err rc = WB_OK;
 
-	if (st == NULL) {
+	if ((f.st = malloc(sizeof(*f.st))) == NULL) {
 		return WB_ENOMEM;
 	}
-	/* Either may be NULL and empty: qsort(NULL, 0) is undefined. */
+	/* Groups appear in the order of the twins: affected, then holding,
+	 * each by number. Either list may be NULL and empty: qsort(NULL, 0)
+	 * is undefined. */
 	if (w->n > 1) {
 		qsort(w->queue, w->n, sizeof(*w->queue), u64_cmp);
 	}
-	if (n_holders > 1) {
-		qsort(holders, n_holders, sizeof(*holders), u64_cmp);
-	}
-	im->n_affected = w->n;
-	im->n_holding = n_holders;
-	if (limit > 0 && offset < total) {
-		size_t n = total - offset < limit ? total - offset : limit;
-
-		if ((im->twins = calloc(n, sizeof(*im->twins))) == NULL) {
-			rc = WB_ENOMEM;
-			goto out;
-		}
-		im->next = offset + n < total ? offset + n : 0;
-	}
-	for (size_t i = 0; i < total && rc == WB_OK; i++) {
-		bool holding = i >= w->n;
-		uint64_t no = holding ? holders[i - w->n] : w->queue[i];
+	for (size_t i = 0; i < w->n && rc == WB_OK; i++) {
 		char key[WB_KEY_MAX + 1], id[WB_ID_MAX + 1];
 		struct place pl;
 
-		if ((rc = wb_twin_name(t, no, key, id)) != WB_OK ||
-		    (rc = wb_twin_get(t, key, st)) != WB_OK ||
-		    (rc = place_of(t, &pc, st, &pl)) != WB_OK ||
-		    (rc = group_add(im, &cap_groups, t, &pl, holding)) !=
-		            WB_OK) {
-			break;
-		}
-		if (im->twins != NULL && i >= offset && i - offset < limit &&
-		    im->n_twins < limit) {
-			wb_impact_twin *x = &im->twins[im->n_twins++];
-
-			memcpy(x->id, id, sizeof(x->id));
-			x->holding = holding;
-			x->custodian = pl.custodian;
-			memcpy(x->location, pl.location, sizeof(x->location));
+		if ((rc = twin_place(&f, w->queue[i], key, id, &pl)) == WB_OK) {
+			rc = group_count(&f, &pl, false);
 		}
 	}
-out:
-	free(st);
-	free(pc.v);
-	wb_u64map_fini(&pc.index);
+	if (rc == WB_OK && f.n_holders > 1) {
+		qsort(f.holders, f.n_holders, sizeof(*f.holders), holder_cmp);
+	}
+	for (size_t i = 0; i < f.n_holders && rc == WB_OK; i++) {
+		rc = group_count(&f, &f.boxes[f.holders[i].box].pl, true);
+	}
+	if (rc == WB_OK) {
+		im->n_affected = w->n;
+		im->n_holding = f.n_holders;
+		rc = impact_page(&f, offset, limit);
+	}
+	free(f.st);
+	free(f.boxes);
+	free(f.holders);
+	wb_u64set_fini(&f.holder_set);
+	wb_u64map_fini(&f.group_at);
+	wb_u64map_fini(&f.box_at);
 	return rc;
 }
 
@@ -987,9 +1142,6 @@ wb_recall_impact_get(wb_recall_impact **out, wb_journal *j,
 	wb_recall_impact *im = calloc(1, sizeof(*im));
 	struct impact_walk w = { .recall_index = recall_index };
 	wb_declared decl = { 0 };
-	wb_u64set holders = { 0 };
-	uint64_t *holder_list = NULL;
-	size_t n_holders = 0;
 	bool locked = false;
 	struct record rec = { 0 };
 	uint8_t k[8];
@@ -1037,10 +1189,7 @@ wb_recall_impact_get(wb_recall_impact **out, wb_journal *j,
 	cache_release(j);
 	locked = false;
 	if (rc != WB_OK || (rc = impact_walk_run(&w)) != WB_OK ||
-	    (rc = holders_of(&t, &w, &holders, &holder_list, &n_holders)) !=
-	            WB_OK ||
-	    (rc = impact_fill(im, &t, &w, holder_list, n_holders, offset,
-	                      limit)) != WB_OK) {
+	    (rc = impact_fill(im, &t, &w, offset, limit)) != WB_OK) {
 		goto out;
 	}
 	*out = im;
@@ -1053,8 +1202,6 @@ out:
 	wb_recall_impact_free(im);
 	wb_u64set_fini(&w.affected);
 	free(w.queue);
-	wb_u64set_fini(&holders);
-	free(holder_list);
 	free(rec.keys);
 	wb_declared_fini(&decl);
 	return rc;
