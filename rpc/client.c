@@ -35,6 +35,7 @@ struct wb_rpc_client {
 	uint8_t ledger_id[WB_HASH_LEN];
 	uint32_t max_message; /* the server's, once Info said it */
 	bool authenticated;
+	bool replied; /* the last round trip got a reply from the server */
 };
 
 wb_err
@@ -96,6 +97,12 @@ fail:
 	return rc;
 }
 
+bool
+wb_rpc_client_reached(const wb_rpc_client *c)
+{
+	return c != NULL && c->replied;
+}
+
 void
 wb_rpc_client_close(wb_rpc_client *c)
 {
@@ -145,6 +152,7 @@ round_trip(wb_rpc_client *c, int op, const uint8_t *body, size_t len, bool sign,
 	wb_err rc;
 
 	req.request_id = c->next_id++;
+	c->replied = false;
 	if (body == NULL) {
 		req.body = (const uint8_t *)"";
 	}
@@ -193,6 +201,7 @@ round_trip(wb_rpc_client *c, int op, const uint8_t *body, size_t len, bool sign,
 		                : "the connection to the server failed");
 		return wb_err_from_nng(rv, "recv");
 	}
+	c->replied = true;
 	rc = wb_wire_response_decode(resp, reply, reply_len);
 	nng_free(reply, reply_len);
 	if (rc == WB_EVERSION) {

@@ -94,6 +94,13 @@ typedef struct {
 wb_err wb_rpc_client_open(wb_rpc_client **out, const char *url,
                           const wb_rpc_client_opts *o);
 
+/**
+ * True when the last call got a reply from the server: an error then is
+ * the server's answer (a refusal, not found, ...); false means the request
+ * or its reply was lost (timeout, connection failure) or never sent.
+ */
+bool wb_rpc_client_reached(const wb_rpc_client *c);
+
 /** Closes a client; NULL is allowed. */
 void wb_rpc_client_close(wb_rpc_client *c);
 
