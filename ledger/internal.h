@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "waybill/err.h"
 
@@ -59,16 +60,96 @@ typedef struct {
 	bool bad;
 } wb_reader;
 
-void wb_reader_init(wb_reader *r, const void *data, size_t len);
-uint8_t wb_read_u8(wb_reader *r);
-uint32_t wb_read_u32(wb_reader *r);
-uint64_t wb_read_u64(wb_reader *r);
-void wb_read_bytes(wb_reader *r, void *out, size_t len);
-/* Copies a u16-length string into out (size out_size, NUL-terminated). */
-void wb_read_str(wb_reader *r, char *out, size_t out_size);
+/* The readers are inline: a twin record is some forty fields, decoded on
+ * every lookup of the append rules and the traceability queries. */
+static inline void
+wb_reader_init(wb_reader *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->left = len;
+	r->bad = false;
+}
 
-void wb_be64_put(uint8_t out[8], uint64_t v);
-uint64_t wb_be64_get(const uint8_t in[8]);
+static inline void
+wb_read_bytes(wb_reader *r, void *out, size_t len)
+{
+	if (r->bad || r->left < len) {
+		r->bad = true;
+		memset(out, 0, len);
+		return;
+	}
+	memcpy(out, r->p, len);
+	r->p += len;
+	r->left -= len;
+}
+
+static inline void
+wb_be64_put(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t
+wb_be64_get(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		v = v << 8 | in[i];
+	}
+	return v;
+}
+
+static inline uint8_t
+wb_read_u8(wb_reader *r)
+{
+	uint8_t v;
+
+	wb_read_bytes(r, &v, 1);
+	return v;
+}
+
+static inline uint32_t
+wb_read_u32(wb_reader *r)
+{
+	uint8_t x[4];
+
+	wb_read_bytes(r, x, 4);
+	return (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 |
+	       (uint32_t)x[2] << 8 | x[3];
+}
+
+static inline uint64_t
+wb_read_u64(wb_reader *r)
+{
+	uint8_t x[8];
+
+	wb_read_bytes(r, x, 8);
+	return wb_be64_get(x);
+}
+
+/* Copies a u16-length string into out (size out_size, NUL-terminated). */
+static inline void
+wb_read_str(wb_reader *r, char *out, size_t out_size)
+{
+	uint8_t x[2];
+	size_t len;
+
+	wb_read_bytes(r, x, 2);
+	len = (size_t)x[0] << 8 | x[1];
+	if (r->bad || len >= out_size || r->left < len) {
+		r->bad = true;
+		if (out_size > 0) {
+			out[0] = '\0';
+		}
+		return;
+	}
+	wb_read_bytes(r, out, len);
+	out[len] = '\0';
+}
 
 /* Microseconds since the epoch, from CLOCK_REALTIME. */
 uint64_t wb_now_us(void);
