@@ -899,6 +899,7 @@ static const struct {
 	[WB_OP_RECALL_IMPACT] = { op_recall_impact, true, "RecallImpact" },
 	[WB_OP_RECALLS_SINCE] = { op_recalls_since, true, "RecallsSince" },
 	[WB_OP_SEARCH] = { op_search, true, "Search" },
+	[WB_OP_MASTER_DATA] = { op_master_data, true, "MasterData" },
 };
 
 void

@@ -173,6 +173,8 @@ void op_installations(OP_FN_ARGS);
 void op_recall_impact(OP_FN_ARGS);
 void op_recalls_since(OP_FN_ARGS);
 void op_search(OP_FN_ARGS);
+/* ops_master.c */
+void op_master_data(OP_FN_ARGS);
 
 /* ops.c: runs one decoded request. */
 void ops_dispatch(struct wb_rpc_server *s, struct srv_ctx *c,

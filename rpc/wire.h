@@ -45,6 +45,7 @@ typedef enum {
 	WB_OP_RECALL_IMPACT,
 	WB_OP_RECALLS_SINCE,
 	WB_OP_SEARCH,
+	WB_OP_MASTER_DATA,
 	WB_OP_COUNT_,
 } wb_op;
 

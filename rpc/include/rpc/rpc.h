@@ -227,6 +227,12 @@ wb_err wb_rpc_recalls_since(wb_recall_notice **out, size_t *n_out,
 wb_err wb_rpc_search(uint64_t **out, size_t *n_out, uint64_t *next,
                      wb_rpc_client *c, const wb_search_query *q,
                      const wb_pubkey *stakeholder_key, wb_problem *p);
+/** The latest master-data stamp describing a location or product
+ * `element` (any of its forms): its index and entry bytes (malloc'd:
+ * free()). WB_ENOTFOUND when never described. */
+wb_err wb_rpc_master_data(uint64_t *index_out, uint8_t **entry_out,
+                          size_t *len_out, wb_rpc_client *c,
+                          const char *element, wb_problem *p);
 
 /*
  * Notices: the pub socket's announcements.
