@@ -126,4 +126,135 @@ int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 
+/*
+ * Signing and submitting (cli_stamp.c), shared by the write subcommands.
+ */
+
+/** Fetches the server's Info (ledger ID, limits); prints and returns the
+ * exit code on failure. Free out->checkpoint. */
+int cli_info_get(wb_rpc_info *out, const char *cmd, wb_rpc_client *c);
+
+/** Encodes stamp s and signs it with key into *sub (sub->body malloc'd:
+ * free it). Returns CLI_OK or the exit code after printing. */
+int cli_stamp_sign(wb_submission *sub, const char *cmd, const wb_stamp *s,
+                   const wb_signer *key);
+
+/** A fresh event ID: "urn:uuid:" and a random (version 4) UUID. */
+void cli_event_id_new(char out[64]);
+
+/** Writes the receipt bytes as they came to path (created or truncated).
+ * Returns CLI_OK or CLI_ERROR after printing. */
+int cli_receipt_write(const char *cmd, const char *path, const uint8_t *b,
+                      size_t n);
+
+/** Submits one signed item alone; on a refusal (or any failure) prints
+ * why, naming `what`, and returns the exit code; on CLI_OK *res holds the
+ * one result (wb_rpc_results_free(*res, 1)). tree_size may be NULL. */
+int cli_submit_one(wb_rpc_result **res, uint64_t *tree_size, const char *cmd,
+                   wb_rpc_client *c, const wb_submission *sub,
+                   const char *what);
+
+/* Events read from a file (cli_submit.c): JSON Lines, a JSON array or an
+ * EPCIS document's eventList. */
+typedef struct {
+	json_t **events; /* owned references; NULL: the line is not JSON */
+	char **errors;   /* why events[i] is NULL (malloc'd), else NULL */
+	size_t *lines;   /* JSON Lines: each event's line; else 0 */
+	size_t n;
+	json_t *context; /* the document's @context, or NULL */
+} cli_events;
+
+/** Reads the events of path ("-": standard input). Returns CLI_OK or the
+ * exit code after printing (a missing file, no events, bad JSON). */
+int cli_events_load(cli_events *out, const char *cmd, const char *path);
+void cli_events_fini(cli_events *e);
+
+/* The write subcommands. */
+int cmd_register(int argc, char **argv);
+int cmd_roles(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_stamp(int argc, char **argv);
+int cmd_master(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+
+/* The auditor (cli_audit.c). */
+int cmd_audit(int argc, char **argv);
+
+/** True when `waybill export ARGS` names a server (--server, or
+ * $WAYBILL_SERVER without --data): cmd_export then hands over to
+ * cmd_export_server. */
+bool cli_export_wants_server(int argc, char **argv);
+int cmd_export_server(int argc, char **argv);
+
+/*
+ * The read subcommands (cli_read.c, cli_trace.c, cli_prove.c).
+ */
+
+/* An aligned text table: rows of n_cols strings (copied; NULL or "" shows
+ * as "-"), columns padded to their widest cell. The first row is usually
+ * the header. */
+typedef struct {
+	size_t n_cols, n_rows, cap;
+	char **cells;
+	bool failed; /* out of memory: rows were dropped */
+} cli_table;
+
+void cli_table_init(cli_table *t, size_t n_cols);
+/** Adds one row: exactly n_cols `const char *` arguments. */
+void cli_table_row(cli_table *t, ...);
+void cli_table_print(const cli_table *t, FILE *f);
+void cli_table_fini(cli_table *t);
+
+/** cli_connect for a read: a read needs a registered key, so without
+ * --key or WAYBILL_KEY it fails with CLI_REFUSED and says so. Close with
+ * cli_read_close. */
+int cli_read_connect(wb_rpc_client **out, wb_signer **key_out, const char *cmd,
+                     const cli_net_opts *o);
+void cli_read_close(wb_rpc_client *c, wb_signer *key);
+
+/** Parses an RFC 3339 time (2026-01-01T09:30:00.5Z, or with +hh:mm). */
+bool cli_parse_time(const char *text, wb_time *out);
+
+/** A JSON string, or null for NULL, "" or text that is not UTF-8. */
+json_t *cli_json_str(const char *s);
+/** An RFC 3339 UTC string, or null for the zero time. */
+json_t *cli_json_time(const wb_time *t);
+
+/** cli_opt for a whole number in [min, max]; exits with a usage error
+ * naming the option when the value is not one. */
+bool cli_index_opt(int argc, char **argv, int *i, const char *cmd,
+                   const char *name, unsigned long long min,
+                   unsigned long long max, unsigned long long *out);
+
+/** The log key to verify against: --log-key (the trust anchor) when given,
+ * else the one the server's Info names. Returns CLI_OK or the exit code
+ * after printing. */
+int cli_log_anchor(char origin[WB_KEY_NAME_MAX + 1], wb_pubkey *pk,
+                   const char *cmd, wb_rpc_client *c, const char *log_key);
+
+/** A recall status as JSON ({"state", "hits": [...]}) and as text. */
+json_t *cli_recall_status_json(const wb_recall_status *s);
+void cli_recall_status_print(const wb_recall_status *s, const char *twin);
+
+int cmd_history(int argc, char **argv);
+int cmd_passport(int argc, char **argv);
+int cmd_where(int argc, char **argv);
+int cmd_installations(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+/** `waybill info` without --data: the server's Info. */
+int cmd_info_remote(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_recall(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
+int cmd_verify_receipt(int argc, char **argv);
+
+/* The FSMA 204 export and its offline audit (cli_fsma.c): cmd_export and
+ * cmd_audit hand over when an argument is --fsma204. */
+/** True when an argument is --fsma204. */
+bool cli_wants_fsma204(int argc, char **argv);
+int cmd_export_fsma204(int argc, char **argv);
+int cmd_audit_fsma204(int argc, char **argv);
+
 #endif

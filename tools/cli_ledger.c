@@ -55,7 +55,8 @@ static const char export_help[] =
         "log key's checkpoint of tree size M (default: the latest), the hashes\n"
         "that prove the range against it, every registry entry before N with its\n"
         "inclusion proof, then the entries. M must be a tree size some commit\n"
-        "ended at. Check it with `waybill verify --export FILE`.\n";
+        "ended at. Check it with `waybill verify --export FILE`.\n"
+        "From a live server: `waybill export --server URL --help`.\n";
 
 static const char backup_help[] =
         "usage: waybill backup --data DIR --to DIR2\n"
@@ -506,6 +507,12 @@ cmd_export(int argc, char **argv)
 	FILE *f;
 	wb_err rc;
 
+	if (cli_wants_fsma204(argc, argv)) {
+		return cmd_export_fsma204(argc, argv); /* cli_fsma.c */
+	}
+	if (cli_export_wants_server(argc, argv)) {
+		return cmd_export_server(argc, argv); /* cli_audit.c */
+	}
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			fputs(export_help, stdout);
@@ -626,10 +633,18 @@ int
 cmd_info(int argc, char **argv)
 {
 	const char *dir = NULL;
-	bool json = false;
+	bool json = false, local = false;
 	wb_journal *j;
 	int code;
 
+	/* Without --data, ask a server (cli_read.c). */
+	for (int i = 1; i < argc; i++) {
+		local |= strcmp(argv[i], "--data") == 0 ||
+		         strncmp(argv[i], "--data=", 7) == 0;
+	}
+	if (!local) {
+		return cmd_info_remote(argc, argv);
+	}
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			fputs(info_help, stdout);

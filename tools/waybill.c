@@ -18,6 +18,37 @@ static const cli_command commands[] = {
 	{ "export", "write a self-verifying export of a journal range",
 	  cmd_export },
 	{ "backup", "a consistent hot copy of a ledger, verified", cmd_backup },
+	{ "history", "a twin's entries, decoded", cmd_history },
+	{ "passport", "a twin's passport: custody, location, recalls",
+	  cmd_passport },
+	{ "where", "a twin's custody and location timeline", cmd_where },
+	{ "installations", "the assets a part was installed in",
+	  cmd_installations },
+	{ "trace", "walk the lineage up or down (--dot for Graphviz)",
+	  cmd_trace },
+	{ "recall", "recall status TWIN, impact INDEX, since INDEX",
+	  cmd_recall },
+	{ "search", "stamps by step, disposition, place, signer, time",
+	  cmd_search },
+	{ "checkpoint", "the log's signed checkpoint, verified",
+	  cmd_checkpoint },
+	{ "prove", "inclusion or consistency proofs, verified here",
+	  cmd_prove },
+	{ "verify-receipt", "check a receipt offline with the log key",
+	  cmd_verify_receipt },
+	{ "audit", "verify an export or a live server; remember its checkpoint",
+	  cmd_audit },
+	{ "register", "register a stakeholder (signed with the admin key)",
+	  cmd_register },
+	{ "roles", "change a stakeholder's roles (admin key)", cmd_roles },
+	{ "rotate", "replace a stakeholder's key (admin key)", cmd_rotate },
+	{ "revoke", "revoke a key from an index on (admin key)", cmd_revoke },
+	{ "stamp", "sign and record one event: commission, ship, ...",
+	  cmd_stamp },
+	{ "master", "describe a location or product (master data)",
+	  cmd_master },
+	{ "submit", "sign and record a file of EPCIS events, in batches",
+	  cmd_submit },
 };
 
 static void
@@ -26,7 +57,7 @@ usage(FILE *f)
 	fprintf(f, "usage: waybill COMMAND [ARGS] (waybill COMMAND --help)\n\n"
 	           "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		fprintf(f, "  %-10s %s\n", commands[i].name,
+		fprintf(f, "  %-14s %s\n", commands[i].name,
 		        commands[i].summary);
 	}
 	fprintf(f,
