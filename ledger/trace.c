@@ -81,6 +81,44 @@ add_node(struct walk *w, uint64_t no, unsigned depth, size_t *pos)
 	return WB_OK;
 }
 
+static bool
+time_after(const wb_time *a, const wb_time *b)
+{
+	return a->seconds != b->seconds ? a->seconds > b->seconds
+	                                : a->nanos > b->nanos;
+}
+
+/* Whether an edge's closing had happened by as_of (now: whenever it is
+ * closed at all). */
+static bool
+closed_by(const wb_edge *e, const wb_as_of *as_of)
+{
+	if (e->closed == 0) {
+		return false;
+	}
+	if (as_of->index != 0 && e->closed > as_of->index) {
+		return false;
+	}
+	return !as_of->has_time || !time_after(&e->closed_at, &as_of->time);
+}
+
+/* Whether the walk shows an edge: one that counts as of o->as_of, or with
+ * include_closed any edge opened by then (not by a declared stamp). */
+static bool
+edge_shown(const wb_edge *e, const wb_declared *d, const wb_trace_opts *o)
+{
+	if (!o->include_closed) {
+		return wb_edge_counts(e, d, &o->as_of);
+	}
+	if (wb_declared_has(d, e->opened)) {
+		return false;
+	}
+	if (o->as_of.index != 0 && e->opened > o->as_of.index) {
+		return false;
+	}
+	return !o->as_of.has_time || !time_after(&e->opened_at, &o->as_of.time);
+}
+
 static wb_err
 add_edge(struct walk *w, const wb_edge *e, size_t a, size_t b)
 {
@@ -106,10 +144,10 @@ add_edge(struct walk *w, const wb_edge *e, size_t a, size_t b)
 	x->opened_at = e->opened_at;
 	x->closed_at = e->closed_at;
 	/* Closed by a stamp declared in error: still open. As of a past
-	 * point (the edge counts there, so any closing came later): open
-	 * then, and the answer describes then. */
-	if (wb_declared_has(&w->decl, e->closed) || w->o->as_of.index != 0 ||
-	    w->o->as_of.has_time) {
+	 * point, a closing after that point had not happened then: the
+	 * answer describes then. */
+	if (wb_declared_has(&w->decl, e->closed) ||
+	    !closed_by(e, &w->o->as_of)) {
 		x->closed = 0;
 		memset(&x->closed_at, 0, sizeof(x->closed_at));
 	}
@@ -129,7 +167,7 @@ visit_edge(const wb_edge *e, void *arg)
 	size_t pos;
 	wb_err rc;
 
-	if (!wb_edge_counts(e, &w->decl, &w->o->as_of)) {
+	if (!edge_shown(e, &w->decl, w->o)) {
 		return WB_OK;
 	}
 	if (wb_u64map_get(&w->pos, other, &known)) {
@@ -181,7 +219,7 @@ walk(struct walk *w)
  * did not follow. */
 struct probe {
 	const wb_declared *decl;
-	const wb_as_of *as_of;
+	const wb_trace_opts *o;
 	bool any;
 };
 
@@ -190,7 +228,7 @@ probe_edge(const wb_edge *e, void *arg)
 {
 	struct probe *p = arg;
 
-	if (wb_edge_counts(e, p->decl, p->as_of)) {
+	if (edge_shown(e, p->decl, p->o)) {
 		p->any = true;
 		return WB_EEXISTS; /* stop */
 	}
@@ -206,7 +244,7 @@ check_depth_cut(struct walk *w)
 		                              WB_EDGE_INSTALLED_IN };
 
 	for (size_t i = 0; i < w->tr->n_nodes && !w->tr->truncated; i++) {
-		struct probe p = { &w->decl, &w->o->as_of, false };
+		struct probe p = { &w->decl, w->o, false };
 
 		if (w->tr->nodes[i].depth < w->o->max_depth) {
 			continue;

@@ -193,6 +193,8 @@ wb_rpc_trace(wb_trace **out, wb_rpc_client *c, const char *twin,
 		req.max_depth = o->max_depth;
 		req.has_max_nodes = o->max_nodes != 0;
 		req.max_nodes = (uint32_t)o->max_nodes;
+		req.has_include_closed = o->include_closed;
+		req.include_closed = o->include_closed;
 		req.has_as_of_index = o->as_of.index != 0;
 		req.as_of_index = o->as_of.index;
 		if (o->as_of.has_time) {

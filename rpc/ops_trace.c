@@ -266,6 +266,7 @@ op_trace(struct wb_rpc_server *s, struct srv_ctx *c, const wb_wire_request *req,
 	o.max_depth = m->has_max_depth ? m->max_depth : 0;
 	o.max_nodes = m->has_max_nodes ? m->max_nodes : 0;
 	o.as_of.index = m->has_as_of_index ? m->as_of_index : 0;
+	o.include_closed = m->has_include_closed && m->include_closed;
 	if (m->as_of_time != NULL) {
 		o.as_of.has_time = true;
 		take_time(&o.as_of.time, m->as_of_time);

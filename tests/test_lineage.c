@@ -798,6 +798,95 @@ test_pallet_contents_as_of_index_and_time(void **state)
 	wb_trace_free(t);
 }
 
+/* The edge of type `type` from node `from` to the node named `to_id`
+ * opened by `opened`, or fails. */
+static const wb_trace_edge *
+find_edge(const wb_trace *t, wb_edge_type type, const char *from_id,
+          const char *to_id, uint64_t opened)
+{
+	for (size_t i = 0; i < t->n_edges; i++) {
+		const wb_trace_edge *e = &t->edges[i];
+
+		if (e->type == type && e->opened == opened &&
+		    strcmp(t->nodes[e->from].id, from_id) == 0 &&
+		    strcmp(t->nodes[e->to].id, to_id) == 0) {
+			return e;
+		}
+	}
+	fail_msg("no %s edge %s -> %s opened at %llu", wb_edge_type_name(type),
+	         from_id, to_id, (unsigned long long)opened);
+	return NULL;
+}
+
+static wb_trace *
+trace_closed(struct world *w, const char *id, bool down, uint64_t index)
+{
+	wb_trace_opts o = { 0 };
+	wb_trace *tr = NULL;
+	wb_problem p;
+
+	o.down = down;
+	o.as_of.index = index;
+	o.include_closed = true;
+	if (wb_trace_twin(&tr, w->fx.j, id, &o, &p) != WB_OK) {
+		fail_msg("trace of %s: %s", id, p.msg);
+	}
+	return tr;
+}
+
+static void
+test_pallet_include_closed_shows_every_container_ever(void **state)
+{
+	struct world *w = *state;
+	const wb_trace_edge *e;
+	wb_trace *t;
+
+	run_until(w, pallet_steps, K_REPACK);
+	/* Now, with the closed edges: the first packing (closed by the
+	 * unpacking) and the repacking. */
+	t = trace_closed(w, PALLET, false, 0);
+	assert_int_equal(t->n_nodes, 4);
+	assert_int_equal(t->n_edges, 4);
+	e = find_edge(t, WB_EDGE_CONTAINS, PALLET, CASE_A, w->ix[K_PACK]);
+	assert_int_equal(e->closed, w->ix[K_UNPACK]);
+	assert_int_equal(e->closed_at.seconds, T0 + 180);
+	e = find_edge(t, WB_EDGE_CONTAINS, PALLET, CASE_B, w->ix[K_PACK]);
+	assert_int_equal(e->closed, w->ix[K_UNPACK]);
+	e = find_edge(t, WB_EDGE_CONTAINS, PALLET, CASE_A, w->ix[K_REPACK]);
+	assert_int_equal(e->closed, 0);
+	e = find_edge(t, WB_EDGE_CONTAINS, PALLET, CASE_C, w->ix[K_REPACK]);
+	assert_int_equal(e->closed, 0);
+	wb_trace_free(t);
+	/* Downstream from case B, which is in no container now: the pallet
+	 * it travelled on. */
+	t = trace_closed(w, CASE_B, true, 0);
+	expect_nodes(t, 2, CASE_B, PALLET);
+	assert_int_equal(t->n_edges, 1);
+	expect_edge(&t->edges[0], WB_EDGE_CONTAINS, 1, 0, w->ix[K_PACK], 120,
+	            w->ix[K_UNPACK], 180);
+	wb_trace_free(t);
+	/* As of the unpacking: both packings closed by then; the repacking
+	 * not yet opened. */
+	t = trace_closed(w, PALLET, false, w->ix[K_UNPACK]);
+	expect_nodes(t, 3, PALLET, CASE_A, CASE_B);
+	for (size_t i = 0; i < t->n_edges; i++) {
+		assert_int_equal(t->edges[i].closed, w->ix[K_UNPACK]);
+	}
+	wb_trace_free(t);
+	/* As of the packing: the closing came later, so open then. */
+	t = trace_closed(w, PALLET, false, w->ix[K_PACK]);
+	expect_nodes(t, 3, PALLET, CASE_A, CASE_B);
+	expect_edge(&t->edges[0], WB_EDGE_CONTAINS, 0, 1, w->ix[K_PACK], 120, 0,
+	            0);
+	expect_edge(&t->edges[1], WB_EDGE_CONTAINS, 0, 2, w->ix[K_PACK], 120, 0,
+	            0);
+	wb_trace_free(t);
+	/* Without include_closed, now: only what it holds. */
+	t = up(w, PALLET);
+	expect_nodes(t, 3, PALLET, CASE_A, CASE_C);
+	wb_trace_free(t);
+}
+
 static void
 test_pallet_late_pack_is_history_not_current_state(void **state)
 {
@@ -2023,6 +2112,8 @@ main(void)
 		T(test_part_lineage_between_part_and_aircraft, setup_part),
 		T(test_pallet_current_state_follows_each_step, setup_pallet),
 		T(test_pallet_contents_as_of_index_and_time, setup_pallet),
+		T(test_pallet_include_closed_shows_every_container_ever,
+		  setup_pallet),
 		T(test_pallet_late_pack_is_history_not_current_state,
 		  setup_pallet),
 		T(test_pallet_unpack_all_leaves_cases_with_the_holder,

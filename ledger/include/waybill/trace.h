@@ -91,6 +91,11 @@ typedef struct {
 	unsigned max_depth; /* 0: WB_TRACE_DEFAULT_DEPTH */
 	size_t max_nodes;   /* 0: WB_TRACE_DEFAULT_NODES */
 	wb_as_of as_of;
+	/* Also the edges closed since (unpacked, removed): the whole
+	 * lineage a twin ever had up to as_of, each closed edge with the
+	 * stamp that closed it. For recall and regulator records, which
+	 * need every container a lot ever travelled in. */
+	bool include_closed;
 } wb_trace_opts;
 
 /**
@@ -98,8 +103,8 @@ typedef struct {
  * made-from to inputs, member-of to lots, contains to the children of a
  * container and installed-in to the parts of an asset; downstream the
  * reverse (outputs, members, containers, the asset a part is in). Only
- * edges valid as of o->as_of count, and none opened by a stamp declared in
- * error.
+ * edges valid as of o->as_of count (with o->include_closed: every edge
+ * opened by then), and none opened by a stamp declared in error.
  * @return WB_OK, WB_ENOTFOUND (never stamped), WB_EREJECTED (not an ID: p
  * says why), WB_ENOMEM.
  */
