@@ -277,21 +277,175 @@ read_step(wb_txn *t, uint64_t index, const wb_declared *decl, wb_where_step *s,
 	return WB_OK;
 }
 
+/* The timeline being built: steps, the acts of each (carried through
+ * the sort), and the indexes already in it. */
+struct timeline {
+	wb_txn *t;
+	const wb_declared *decl;
+	wb_where_step *v;
+	unsigned *acts;
+	size_t n, cap;
+	wb_u64set have;
+};
+
+static wb_err
+timeline_add(struct timeline *tl, uint64_t index, const char *via)
+{
+	bool added;
+	wb_err rc;
+
+	if ((rc = wb_u64set_add(&tl->have, index, &added)) != WB_OK || !added) {
+		return rc;
+	}
+	if (tl->n == tl->cap) {
+		size_t ncap = tl->cap ? tl->cap * 2 : 32;
+		wb_where_step *nv = realloc(tl->v, ncap * sizeof(*nv));
+		unsigned *na;
+
+		if (nv == NULL) {
+			return WB_ENOMEM;
+		}
+		tl->v = nv;
+		if ((na = realloc(tl->acts, ncap * sizeof(*na))) == NULL) {
+			return WB_ENOMEM;
+		}
+		tl->acts = na;
+		tl->cap = ncap;
+	}
+	if ((rc = read_step(tl->t, index, tl->decl, &tl->v[tl->n],
+	                    &tl->acts[tl->n])) != WB_OK) {
+		return rc;
+	}
+	snprintf(tl->v[tl->n].via, sizeof(tl->v[tl->n].via), "%s", via);
+	tl->n++;
+	return WB_OK;
+}
+
+/* Adds the entries of twin `no`'s history with index in [first, last]. */
+static wb_err
+timeline_add_history(struct timeline *tl, uint64_t no, uint64_t first,
+                     uint64_t last, const char *via)
+{
+	wb_cursor *c = NULL;
+	uint8_t key[16];
+	wb_val k;
+	wb_err rc;
+
+	if ((rc = wb_cursor_open(&c, tl->t, WB_DB_HISTORY)) != WB_OK) {
+		return rc;
+	}
+	wb_be64_put(key, no);
+	wb_be64_put(key + 8, first);
+	for (rc = wb_cursor_seek(c, key, 16, &k, NULL); rc == WB_OK;
+	     rc = wb_cursor_next(c, &k, NULL)) {
+		uint64_t index;
+
+		if (k.len != 16 || wb_be64_get(k.data) != no) {
+			break;
+		}
+		index = wb_be64_get((const uint8_t *)k.data + 8);
+		if (index > last) {
+			break;
+		}
+		if ((rc = timeline_add(tl, index, via)) != WB_OK) {
+			break;
+		}
+	}
+	wb_cursor_close(c);
+	return rc == WB_ENOTFOUND ? WB_OK : rc;
+}
+
+/* A container's stay around the twin: while the contains edge was open,
+ * the container's own stamps (shipped, received, moved) moved the twin
+ * too. */
+struct stay {
+	uint64_t container;
+	uint64_t lo, hi; /* packed at lo, unpacked at hi (UINT64_MAX: still) */
+};
+
+struct stays {
+	const wb_declared *decl;
+	struct stay *v;
+	size_t n, cap;
+	uint64_t lo, hi; /* the window of the twin being looked up */
+};
+
+#define WHERE_MAX_STAYS 4096
+
+static wb_err
+take_stay(const wb_edge *e, void *arg)
+{
+	struct stays *s = arg;
+	uint64_t closed = e->closed, lo, hi;
+
+	if (wb_declared_has(s->decl, e->opened)) {
+		return WB_OK;
+	}
+	if (closed == 0 || wb_declared_has(s->decl, closed)) {
+		closed = UINT64_MAX;
+	}
+	lo = e->opened > s->lo ? e->opened : s->lo;
+	hi = closed < s->hi ? closed : s->hi;
+	if (lo >= hi) {
+		return WB_OK;
+	}
+	if (s->n == WHERE_MAX_STAYS) {
+		return WB_OK; /* bounded: a twin is not in 4096 containers */
+	}
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 8;
+		struct stay *nv = realloc(s->v, ncap * sizeof(*nv));
+
+		if (nv == NULL) {
+			return WB_ENOMEM;
+		}
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n++] = (struct stay){ e->from, lo, hi };
+	return WB_OK;
+}
+
+/* Every container the twin was in (and the containers those were in,
+ * while they held it), each with the window of its stay. */
+static wb_err
+collect_stays(wb_txn *t, const wb_declared *decl, uint64_t twin_no,
+              struct stays *s)
+{
+	wb_err rc;
+
+	s->decl = decl;
+	s->lo = 0;
+	s->hi = UINT64_MAX;
+	if ((rc = wb_edges_each(t, twin_no, WB_EDGE_IN, WB_EDGE_CONTAINS,
+	                        take_stay, s)) != WB_OK) {
+		return rc;
+	}
+	/* Outer containers, breadth first: s->v grows while it is read.
+	 * Cycles are refused at append, and the total is bounded. */
+	for (size_t i = 0; i < s->n; i++) {
+		s->lo = s->v[i].lo;
+		s->hi = s->v[i].hi;
+		if ((rc = wb_edges_each(t, s->v[i].container, WB_EDGE_IN,
+		                        WB_EDGE_CONTAINS, take_stay, s)) !=
+		    WB_OK) {
+			return rc;
+		}
+	}
+	return WB_OK;
+}
+
 wb_err
 wb_where(wb_where_step **out, size_t *n_out, wb_journal *j, const char *id,
          wb_problem *p)
 {
 	wb_twin_state *st = malloc(sizeof(*st));
-	wb_where_step *v = NULL;
-	unsigned *acts = NULL;
 	wb_declared decl = { 0 };
-	wb_cursor *c = NULL;
-	size_t n = 0, cap = 0;
+	struct timeline tl = { 0 };
+	struct stays stays = { 0 };
 	uint64_t custodian = 0;
 	wb_twin_id tid;
-	uint8_t key[16];
 	wb_txn t = { 0 };
-	wb_val k;
 	wb_err rc;
 
 	*out = NULL;
@@ -303,75 +457,61 @@ wb_where(wb_where_step **out, size_t *n_out, wb_journal *j, const char *id,
 		free(st);
 		return rc;
 	}
+	tl.t = &t;
+	tl.decl = &decl;
 	if ((rc = wb_query_twin(&t, id, &tid, st, p)) != WB_OK ||
 	    (rc = wb_declared_load(&t, &decl)) != WB_OK ||
-	    (rc = wb_cursor_open(&c, &t, WB_DB_HISTORY)) != WB_OK) {
+	    (rc = timeline_add_history(&tl, st->twin_no, 0, UINT64_MAX, "")) !=
+	            WB_OK) {
 		goto out;
 	}
-	wb_be64_put(key, st->twin_no);
-	wb_be64_put(key + 8, 0);
-	for (rc = wb_cursor_seek(c, key, 16, &k, NULL); rc == WB_OK;
-	     rc = wb_cursor_next(c, &k, NULL)) {
-		if (k.len != 16 || wb_be64_get(k.data) != st->twin_no) {
-			break;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			wb_where_step *nv = realloc(v, ncap * sizeof(*nv));
-			unsigned *na = realloc(acts, ncap * sizeof(*na));
+	/* The containers' stamps during each stay, the one that ended it
+	 * included (an unpacking that names no children is the container's
+	 * alone). */
+	if ((rc = collect_stays(&t, &decl, st->twin_no, &stays)) != WB_OK) {
+		goto out;
+	}
+	for (size_t i = 0; i < stays.n; i++) {
+		char key[WB_KEY_MAX + 1], cid[WB_ID_MAX + 1];
 
-			if (nv != NULL) {
-				v = nv;
-			}
-			if (na != NULL) {
-				acts = na;
-			}
-			if (nv == NULL || na == NULL) {
-				rc = WB_ENOMEM;
-				break;
-			}
-			cap = ncap;
+		if ((rc = wb_twin_name(&t, stays.v[i].container, key, cid)) !=
+		            WB_OK ||
+		    (rc = timeline_add_history(&tl, stays.v[i].container,
+		                               stays.v[i].lo + 1, stays.v[i].hi,
+		                               cid)) != WB_OK) {
+			goto out;
 		}
-		if ((rc = read_step(&t,
-		                    wb_be64_get((const uint8_t *)k.data + 8),
-		                    &decl, &v[n], &acts[n])) != WB_OK) {
-			break;
-		}
-		n++;
 	}
-	if (rc != WB_OK && rc != WB_ENOTFOUND) {
-		goto out;
-	}
-	rc = WB_OK;
 	/* Sort by event time, then follow custody along it. The acts move
 	 * with their steps: sort pairs. */
-	for (size_t i = 0; i < n; i++) {
-		v[i].custodian = acts[i]; /* carried through the sort */
+	for (size_t i = 0; i < tl.n; i++) {
+		tl.v[i].custodian = tl.acts[i]; /* carried through the sort */
 	}
-	if (n > 1) { /* v is NULL when empty: qsort(NULL, 0) is undefined */
-		qsort(v, n, sizeof(*v), step_cmp);
+	if (tl.n > 1) { /* v is NULL when empty: qsort(NULL, 0) is undefined */
+		qsort(tl.v, tl.n, sizeof(*tl.v), step_cmp);
 	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned a = (unsigned)v[i].custodian;
+	for (size_t i = 0; i < tl.n; i++) {
+		unsigned a = (unsigned)tl.v[i].custodian;
 
-		if (!v[i].declared &&
+		if (!tl.v[i].declared &&
 		    ((a & ACT_RECEIVE) ||
 		     ((a & ACT_COMMISSION) && custodian == 0))) {
-			custodian = v[i].signer;
+			custodian = tl.v[i].signer;
 		}
-		v[i].custodian = custodian;
-		wb_query_name(&t, custodian, v[i].custodian_name,
-		              sizeof(v[i].custodian_name));
+		tl.v[i].custodian = custodian;
+		wb_query_name(&t, custodian, tl.v[i].custodian_name,
+		              sizeof(tl.v[i].custodian_name));
 	}
-	*out = v;
-	*n_out = n;
-	v = NULL;
+	*out = tl.v;
+	*n_out = tl.n;
+	tl.v = NULL;
 out:
-	wb_cursor_close(c);
 	wb_txn_abort(&t);
 	wb_declared_fini(&decl);
-	free(v);
-	free(acts);
+	wb_u64set_fini(&tl.have);
+	free(tl.v);
+	free(tl.acts);
+	free(stays.v);
 	free(st);
 	return rc;
 }

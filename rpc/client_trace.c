@@ -295,6 +295,7 @@ wb_rpc_where(wb_where_step **out, size_t *n_out, wb_rpc_client *c,
 			copy(v[i].custodian_name, sizeof(v[i].custodian_name),
 			     x->custodian_name);
 			v[i].declared = x->declared;
+			copy(v[i].via, sizeof(v[i].via), x->via);
 		}
 		*out = v;
 		*n_out = m->n_steps;

@@ -382,6 +382,9 @@ op_where(struct wb_rpc_server *s, struct srv_ctx *c, const wb_wire_request *req,
 		v[i].custodian_name = UNCONST(x->custodian_name);
 		v[i].has_declared = x->declared;
 		v[i].declared = x->declared;
+		if (x->via[0] != '\0') {
+			v[i].via = UNCONST(x->via);
+		}
 		vp[i] = &v[i];
 	}
 	out.n_steps = n;

@@ -926,15 +926,22 @@ test_pallet_late_pack_is_history_not_current_state(void **state)
 	assert_int_equal(h[2], w->ix[K_REPACK]);
 	assert_int_equal(h[3], w->ix[K_LATE_PACK]);
 	v = where(w, CASE_A, &n);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
 	expect_step(&v[0], w->ix[K_COMMISSION], 60, "commission",
 	            "commissioning", DOCK, "Warehouse", "Warehouse", false);
 	expect_step(&v[1], w->ix[K_PACK], 120, "pack", "packing", DOCK,
 	            "Warehouse", "Warehouse", false);
-	expect_step(&v[2], w->ix[K_LATE_PACK], 210, "pack", "packing", YARD,
+	assert_string_equal(v[1].via, "");
+	/* The unpacking named no children: it is the pallet's stamp, and
+	 * the timeline shows it through the pallet. */
+	expect_step(&v[2], w->ix[K_UNPACK], 180, "unpack", "unpacking", DOCK,
 	            "Warehouse", "Warehouse", false);
-	expect_step(&v[3], w->ix[K_REPACK], 240, "pack", "packing", STORE,
+	assert_string_equal(v[2].via, PALLET);
+	expect_step(&v[3], w->ix[K_LATE_PACK], 210, "pack", "packing", YARD,
 	            "Warehouse", "Warehouse", false);
+	expect_step(&v[4], w->ix[K_REPACK], 240, "pack", "packing", STORE,
+	            "Warehouse", "Warehouse", false);
+	assert_string_equal(v[4].via, "");
 	free(v);
 	/* As of its event time the late pack shows, open then (the repack
 	 * ended it at 240). */

@@ -411,6 +411,42 @@ test_trace_passport_of_a_loaf(void **state)
 }
 
 static void
+test_trace_where_follows_the_containers(void **state)
+{
+	struct world *w = *state;
+	wb_where_step *v = NULL;
+	size_t n = 0;
+	wb_problem p;
+
+	/* The loaf was never stamped after its case was packed, but its case
+	 * went on a pallet that was shipped and received twice: the loaf's
+	 * timeline shows those moves through the pallet, and its custody
+	 * follows them. */
+	assert_int_equal(wb_where(&v, &n, w->fx.j,
+	                          "urn:epc:id:sgtin:4000003.000003.2", &p),
+	                 WB_OK);
+	/* commissioned, packed in its case, the case packed on the pallet,
+	 * the pallet shipped and received twice */
+	assert_int_equal(n, 7);
+	assert_string_equal(v[0].act, "commission");
+	assert_string_equal(v[0].via, "");
+	assert_string_equal(v[1].act, "pack");
+	assert_string_equal(v[1].via, "");
+	assert_string_equal(v[2].act, "pack");
+	assert_string_equal(v[2].via, CASE1);
+	for (size_t i = 3; i < n; i++) {
+		assert_string_equal(v[i].via, PALLET1);
+	}
+	assert_string_equal(v[3].biz_step, "shipping");
+	assert_string_equal(v[4].biz_step, "receiving");
+	assert_string_equal(v[4].custodian_name, "Distributor");
+	assert_string_equal(v[6].biz_step, "receiving");
+	assert_string_equal(v[6].custodian_name, "Supermarket");
+	assert_string_equal(v[6].location, STORE1);
+	free(v);
+}
+
+static void
 test_trace_upstream_and_downstream(void **state)
 {
 	struct world *w = *state;
@@ -495,6 +531,7 @@ main(void)
 		T(test_trace_impact_is_the_pull_list_by_store),
 		T(test_trace_lift_clears_and_since_lists_both),
 		T(test_trace_passport_of_a_loaf),
+		T(test_trace_where_follows_the_containers),
 		T(test_trace_upstream_and_downstream),
 		T(test_trace_lot_named_by_a_digital_link_item),
 	};

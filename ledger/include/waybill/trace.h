@@ -274,10 +274,16 @@ typedef struct {
 	uint64_t custodian; /* after this step */
 	char custodian_name[WB_KEY_NAME_MAX + 1];
 	bool declared; /* declared in error: shown, without effect */
+	/* "" for the twin's own stamps; else the container it was in that
+	 * this stamp moved (shipped, received, ...) */
+	char via[WB_ID_MAX + 1];
 } wb_where_step;
 
 /**
- * A twin's custody and location timeline, by event time (ties by index).
+ * A twin's custody and location timeline, by event time (ties by index):
+ * its own stamps, and the stamps of every container it was in (nested
+ * ones too) from its packing to its unpacking, which moved it with the
+ * container.
  * @return WB_OK, WB_ENOTFOUND, WB_EREJECTED, WB_ENOMEM.
  */
 wb_err wb_where(wb_where_step **out, size_t *n_out, wb_journal *j,
