@@ -1044,6 +1044,39 @@ test_cli_read_errors(void **state)
 	cli_result_free(&r);
 }
 
+/* Filters that can match nothing are usage errors, not an empty answer. */
+static void
+test_cli_read_search_rejects_empty_filters(void **state)
+{
+	cli_result r;
+
+	(void)state;
+	r = run("search", "--biz-step", "");
+	cli_expect_status(&r, 2);
+	assert_non_null(strstr(r.err, "a filter is empty"));
+	cli_result_free(&r);
+	r = run("search", "--biz-location=", "--json");
+	cli_expect_status(&r, 2);
+	assert_non_null(strstr(r.err, "a filter is empty"));
+	cli_result_free(&r);
+	r = run("search", "--event-from", "2027-01-01T00:00:00Z", "--event-to",
+	        "2026-01-01T00:00:00Z");
+	cli_expect_status(&r, 2);
+	assert_non_null(strstr(r.err, "ends before it starts"));
+	cli_result_free(&r);
+	r = run("search", "--record-from", "2026-01-01T00:00:01Z",
+	        "--record-to", "2026-01-01T00:00:00.5Z");
+	cli_expect_status(&r, 2);
+	assert_non_null(strstr(r.err, "ends before it starts"));
+	cli_result_free(&r);
+	/* Equal ends are a range of one instant. */
+	r = run("search", "--event-from", "2026-01-01T00:00:00Z", "--event-to",
+	        "2026-01-01T00:00:00Z", "--json");
+	cli_expect_status(&r, 0);
+	assert_non_null(r.json);
+	cli_result_free(&r);
+}
+
 /* Last: restarts the daemon. */
 static void
 test_cli_read_public_recall_status(void **state)
@@ -1086,6 +1119,7 @@ main(void)
 		cmocka_unit_test(test_cli_read_prove),
 		cmocka_unit_test(test_cli_read_verify_receipt),
 		cmocka_unit_test(test_cli_read_errors),
+		cmocka_unit_test(test_cli_read_search_rejects_empty_filters),
 		cmocka_unit_test(test_cli_read_public_recall_status),
 	};
 

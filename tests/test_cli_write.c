@@ -725,6 +725,118 @@ test_cli_write_errors(void **state)
 	expect_fail(RUN("submit", missing, "--key", w->shop), 5, "cannot read");
 }
 
+static bool
+exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* A refused request writes nothing: no entry, no file, no directory; and
+ * each refusal says what to fix. */
+static void
+test_cli_write_rejects_leave_nothing(void **state)
+{
+	struct world *w = *state;
+	char path[4200], dir[4200], twin[64];
+	uint64_t size = tree_size();
+
+	/* A receipt that cannot be written is found before submitting: no
+	 * entry recorded that a retry would record again. */
+	snprintf(twin, sizeof(twin), "%s",
+	         "urn:epc:id:sgtin:4000003.000003.90");
+	snprintf(path, sizeof(path), "%s/no/such/dir/r.receipt", w->d.dir);
+	expect_fail(RUN("stamp", "commission", twin, "--receipt-out", path,
+	                "--key", w->bakery),
+	            5, "nothing was submitted");
+	expect_fail(RUN("stamp", "commission", twin, "--receipt-out", w->d.dir,
+	                "--key", w->bakery),
+	            5, "--receipt-out");
+	assert_int_equal(tree_size(), size);
+	/* A refused stamp leaves no receipt file behind. */
+	snprintf(path, sizeof(path), "%s/refused.receipt", w->d.dir);
+	expect_fail(RUN("stamp", "commission",
+	                "urn:epc:id:sgtin:4000001.000001.91", "--receipt-out",
+	                path, "--key", w->bakery),
+	            3, "outside-namespace");
+	assert_false(exists(path));
+	assert_int_equal(tree_size(), size);
+
+	/* Quantities are finite decimal numbers. */
+	expect_fail(RUN("stamp", "commission", twin, "--quantity",
+	                BREAD ":1e999:KGM", "--key", w->bakery),
+	            2, "finite decimal");
+	expect_fail(RUN("stamp", "commission", twin, "--quantity", BREAD ":inf",
+	                "--key", w->bakery),
+	            2, "finite decimal");
+	expect_fail(RUN("stamp", "commission", twin, "--quantity",
+	                BREAD ":0x10:KGM", "--key", w->bakery),
+	            2, "finite decimal");
+	assert_int_equal(tree_size(), size);
+
+	/* A revocation from beyond the ledger (the largest index would be
+	 * no revocation at all) is refused before anything is signed. */
+	expect_fail(RUN("revoke", w->inspector_pub, "--from",
+	                "18446744073709551615", "--key", w->admin),
+	            2, "beyond the ledger");
+	assert_int_equal(tree_size(), size);
+
+	/* Key files: a public key, a directory, a device. */
+	snprintf(path, sizeof(path), "%s/farm.pub", w->d.dir);
+	write_file(path, w->farm_pub);
+	assert_int_equal(chmod(path, 0644), 0);
+	expect_fail(RUN("stamp", "commission", twin, "--key", path), 5,
+	            "public (verifier) key");
+	assert_int_equal(chmod(path, 0600), 0);
+	expect_fail(RUN("stamp", "commission", twin, "--key", path), 5,
+	            "public (verifier) key");
+	expect_fail(RUN("stamp", "commission", twin, "--key", w->d.dir), 5,
+	            "is a directory");
+	expect_fail(RUN("stamp", "commission", twin, "--key", "/dev/null"), 5,
+	            "not a regular file");
+	expect_fail(RUN("submit", w->d.dir, "--key", w->shop), 5,
+	            "is a directory");
+	expect_fail(RUN("stamp", "--file", w->d.dir, "--key", w->shop), 5,
+	            "is a directory");
+	assert_int_equal(tree_size(), size);
+
+	/* init refused after its directory was made: the directory goes. */
+	snprintf(dir, sizeof(dir), "%s/refused-ledger", w->d.dir);
+	expect_fail(cli_run("init", "--data", dir, "--origin", "o.example/x",
+	                    "--admin-key", w->farm_pub, "--log-key", w->farm,
+	                    NULL),
+	            2, "named after the origin");
+	assert_false(exists(dir));
+	snprintf(path, sizeof(path), "%s/no/such/dir/log.key", w->d.dir);
+	expect_fail(cli_run("init", "--data", dir, "--origin", "o.example/x",
+	                    "--admin-key", w->farm_pub, "--log-key", path,
+	                    NULL),
+	            5, "directory exists");
+	assert_false(exists(dir));
+	/* backup of no ledger: no empty backup directory. */
+	snprintf(path, sizeof(path), "%s/no-ledger", w->d.dir);
+	expect_fail(cli_run("backup", "--data", path, "--to", dir, NULL), 5,
+	            "no ledger there");
+	assert_false(exists(dir));
+	/* keygen into a missing directory says what to check. */
+	snprintf(path, sizeof(path), "%s/no/such/dir/k.key", w->d.dir);
+	expect_fail(cli_run("keygen", "k", "--out", path, NULL), 5,
+	            "directory exists");
+	/* verify: --log-key pins an export's anchor, not a directory's. */
+	expect_fail(cli_run("verify", "--data", w->d.dir, "--log-key",
+	                    w->farm_pub, NULL),
+	            2, "goes with --export");
+	{
+		cli_result r = cli_run("verify", "--help", NULL);
+
+		cli_expect_status(&r, 0);
+		assert_non_null(strstr(r.out, "--export FILE"));
+		assert_non_null(strstr(r.out, "--log-key"));
+		cli_result_free(&r);
+	}
+}
+
 static void
 test_cli_write_help(void **state)
 {
@@ -756,6 +868,7 @@ main(void)
 		cmocka_unit_test(test_cli_write_registry),
 		cmocka_unit_test(test_cli_write_submit),
 		cmocka_unit_test(test_cli_write_errors),
+		cmocka_unit_test(test_cli_write_rejects_leave_nothing),
 		cmocka_unit_test(test_cli_write_help),
 	};
 

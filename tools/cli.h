@@ -142,11 +142,6 @@ int cli_stamp_sign(wb_submission *sub, const char *cmd, const wb_stamp *s,
 /** A fresh event ID: "urn:uuid:" and a random (version 4) UUID. */
 void cli_event_id_new(char out[64]);
 
-/** Writes the receipt bytes as they came to path (created or truncated).
- * Returns CLI_OK or CLI_ERROR after printing. */
-int cli_receipt_write(const char *cmd, const char *path, const uint8_t *b,
-                      size_t n);
-
 /** Submits one signed item alone; on a refusal (or any failure) prints
  * why, naming `what`, and returns the exit code; on CLI_OK *res holds the
  * one result (wb_rpc_results_free(*res, 1)). tree_size may be NULL. */

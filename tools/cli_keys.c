@@ -49,7 +49,7 @@ cmd_keygen(int argc, char **argv)
 	if (!wb_key_name_valid(name)) {
 		return cli_fail(
 		        CLI_USAGE, "keygen",
-		        "\"%s\" is not a valid key name: use UTF-8 without spaces, '+' or control characters",
+		        "\"%s\" is not a valid key name: use 1 to 128 bytes of UTF-8 without spaces, '+' or control characters",
 		        name);
 	}
 	if (out == NULL) {
@@ -72,8 +72,10 @@ cmd_keygen(int argc, char **argv)
 		goto done;
 	}
 	if (rc != WB_OK) {
-		code = cli_fail(CLI_ERROR, "keygen", "cannot write %s: %s", out,
-		                wb_strerror(rc));
+		code = cli_fail(
+		        CLI_ERROR, "keygen",
+		        "cannot write %s: %s: check that its directory exists and is writable, or choose another --out",
+		        out, wb_strerror(rc));
 		goto done;
 	}
 	if ((rc = wb_verifier_format(&verifier, name, wb_signer_pubkey(s))) !=

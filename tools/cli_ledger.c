@@ -36,6 +36,7 @@ static const char init_help[] =
 
 static const char verify_help[] =
         "usage: waybill verify --data DIR [--json]\n"
+        "       waybill verify --export FILE [--log-key KEY|FILE] [--json]\n"
         "\n"
         "Verifies the whole journal from its bytes and the log key alone: it\n"
         "replays every entry through the append rules (signatures, each key's\n"
@@ -45,8 +46,14 @@ static const char verify_help[] =
         "entries produce. It reports the first bad index and what is wrong.\n"
         "Stamps whose key was later revoked from an earlier index are flagged.\n"
         "\n"
-        "Exit status: 0 when the ledger verifies, 1 when it does not, 5 when it\n"
-        "cannot be read.\n";
+        "  --data DIR       a ledger directory\n"
+        "  --export FILE    an export file (`waybill export`) instead\n"
+        "  --log-key KEY    with --export: the log key's verifier text, or a\n"
+        "                   file holding it, to pin the trust anchor\n"
+        "  --json           print JSON instead of text\n"
+        "\n"
+        "Exit status: 0 when the ledger verifies, 1 when it does not, 2 usage,\n"
+        "5 when it cannot be read.\n";
 
 static const char export_help[] =
         "usage: waybill export --data DIR --out FILE [--from N] [--to N]\n"
@@ -128,9 +135,10 @@ load_or_make_log_key(wb_signer **out, const char *path, const char *origin,
 	}
 	if ((rc = wb_signer_generate(out, origin)) != WB_OK ||
 	    (rc = wb_keyfile_write(path, *out)) != WB_OK) {
-		return cli_fail(CLI_ERROR, "init",
-		                "cannot create the log key %s: %s", path,
-		                wb_strerror(rc));
+		return cli_fail(
+		        CLI_ERROR, "init",
+		        "cannot create the log key %s: %s: check that its directory exists and is writable",
+		        path, wb_strerror(rc));
 	}
 	*created = true;
 	return CLI_OK;
@@ -224,7 +232,7 @@ cmd_init(int argc, char **argv)
 	char admin_name[WB_KEY_NAME_MAX + 1], default_log[4096];
 	wb_signer *log = NULL;
 	wb_journal *j = NULL;
-	bool created = false;
+	bool created = false, made_dir = false;
 	struct stat st;
 	int code;
 	wb_err rc;
@@ -296,7 +304,9 @@ cmd_init(int argc, char **argv)
 		        CLI_ERROR, "init",
 		        "%s already holds a ledger: pick a new directory", dir);
 	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0) {
+		made_dir = true;
+	} else if (errno != EEXIST) {
 		return cli_fail(CLI_ERROR, "init", "cannot create %s: %s", dir,
 		                strerror(errno));
 	}
@@ -310,7 +320,7 @@ cmd_init(int argc, char **argv)
 	}
 	if ((code = load_or_make_log_key(&log, log_path, co.origin,
 	                                 &created)) != CLI_OK) {
-		return code;
+		goto out;
 	}
 	if (memcmp(wb_signer_pubkey(log)->b, co.admin_key.b, WB_PUBKEY_LEN) ==
 	    0) {
@@ -339,6 +349,11 @@ cmd_init(int argc, char **argv)
 out:
 	if (code != CLI_OK && created) {
 		unlink(log_path);
+	}
+	/* Nothing is left of a refused init: the directory goes when it
+	 * was made here (rmdir only removes it while empty). */
+	if (code != CLI_OK && made_dir) {
+		(void)rmdir(dir);
 	}
 	wb_signer_free(log);
 	return code;
@@ -480,6 +495,11 @@ cmd_verify(int argc, char **argv)
 	if (export_path != NULL) {
 		return verify_export_file(export_path, log_key, json);
 	}
+	if (log_key != NULL) {
+		return cli_fail(
+		        CLI_USAGE, "verify",
+		        "--log-key goes with --export: a ledger directory holds its own log key");
+	}
 	if ((j = cli_open_ledger("verify", dir)) == NULL) {
 		return CLI_ERROR;
 	}
@@ -594,18 +614,22 @@ cmd_backup(int argc, char **argv)
 		return cli_fail(CLI_USAGE, "backup",
 		                "--data DIR and --to DIR2 are required");
 	}
+	/* The source first: a ledger that cannot be opened leaves no empty
+	 * backup directory behind. */
+	if ((j = cli_open_ledger("backup", dir)) == NULL) {
+		return CLI_ERROR;
+	}
 	if (mkdir(to, 0700) != 0) {
+		wb_journal_close(j);
 		return cli_fail(
 		        CLI_ERROR, "backup",
 		        "cannot create %s: %s (the backup goes to a new directory)",
 		        to, strerror(errno));
 	}
-	if ((j = cli_open_ledger("backup", dir)) == NULL) {
-		return CLI_ERROR;
-	}
 	rc = wb_journal_backup(j, to);
 	wb_journal_close(j);
 	if (rc != WB_OK) {
+		(void)rmdir(to); /* only when the copy left nothing */
 		return cli_fail(CLI_ERROR, "backup", "cannot copy %s to %s: %s",
 		                dir, to, wb_strerror(rc));
 	}

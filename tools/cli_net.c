@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 const char cli_net_help[] =
@@ -55,9 +56,18 @@ cli_net_opt(int argc, char **argv, int *i, cli_net_opts *o)
 	return false;
 }
 
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int
 cli_load_key(wb_signer **out, const char *cmd, const char *path)
 {
+	wb_pubkey pk;
 	wb_err rc;
 
 	*out = NULL;
@@ -66,9 +76,26 @@ cli_load_key(wb_signer **out, const char *cmd, const char *path)
 		        CLI_USAGE, cmd,
 		        "this needs your private key: pass --key FILE or set WAYBILL_KEY to the file (make one with `waybill keygen NAME`)");
 	}
-	switch ((rc = wb_keyfile_read(out, path))) {
+	rc = wb_keyfile_read(out, path);
+	/* A verifier (public) key where the private one is needed: say so,
+	 * rather than ask to chmod a file that holds no secret. */
+	if ((rc == WB_EDENIED || rc == WB_EPROTO) &&
+	    wb_keyfile_read_public(NULL, &pk, path) == WB_OK) {
+		return cli_fail(
+		        CLI_ERROR, cmd,
+		        "%s holds a public (verifier) key: signing needs the private key file `waybill keygen` wrote (PRIVATE+KEY+NAME+...)",
+		        path);
+	}
+	switch (rc) {
 	case WB_OK:
 		return CLI_OK;
+	case WB_EIO:
+		return cli_fail(
+		        CLI_ERROR, cmd,
+		        "cannot read the key %s: %s: give the path of the key file `waybill keygen` wrote",
+		        path,
+		        is_dir(path) ? "it is a directory"
+		                     : "not a regular file, or unreadable");
 	case WB_ENOTFOUND:
 		return cli_fail(
 		        CLI_ERROR, cmd,

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 cli_log_anchor(char origin[WB_KEY_NAME_MAX + 1], wb_pubkey *pk, const char *cmd,
@@ -548,10 +549,14 @@ write_entry(const char *path, const wb_receipt *r)
 		        "cannot create %s: %s (an existing file is never overwritten)",
 		        path, strerror(errno));
 	}
-	if (fwrite(r->entry, 1, r->entry_len, f) != r->entry_len ||
-	    fclose(f) != 0) {
-		return cli_fail(CLI_ERROR, "verify-receipt",
-		                "cannot write %s: %s", path, strerror(errno));
+	if ((fwrite(r->entry, 1, r->entry_len, f) != r->entry_len) |
+	    (fclose(f) != 0)) {
+		int code =
+		        cli_fail(CLI_ERROR, "verify-receipt",
+		                 "cannot write %s: %s", path, strerror(errno));
+
+		unlink(path); /* no partial entry file */
+		return code;
 	}
 	return CLI_OK;
 }

@@ -748,6 +748,13 @@ time_us(const wb_time *t)
 	               : (uint64_t)t->seconds * 1000000u + t->nanos / 1000u;
 }
 
+static bool
+time_after(const wb_time *a, const wb_time *b)
+{
+	return a->seconds != b->seconds ? a->seconds > b->seconds
+	                                : a->nanos > b->nanos;
+}
+
 int
 cmd_search(int argc, char **argv)
 {
@@ -807,6 +814,23 @@ cmd_search(int argc, char **argv)
 	}
 	if (code != CLI_OK) {
 		return code;
+	}
+	/* An empty filter or a backwards range matches nothing: say so
+	 * rather than answer "no entries". */
+	if ((q.biz_step != NULL && q.biz_step[0] == '\0') ||
+	    (q.disposition != NULL && q.disposition[0] == '\0') ||
+	    (q.read_point != NULL && q.read_point[0] == '\0') ||
+	    (q.biz_location != NULL && q.biz_location[0] == '\0')) {
+		return cli_fail(
+		        CLI_USAGE, "search",
+		        "a filter is empty: give it a value, or leave the option out");
+	}
+	if ((q.has_event_from && q.has_event_to &&
+	     time_after(&q.event_from, &q.event_to)) ||
+	    (has_rf && has_rt && time_after(&rf, &rt))) {
+		return cli_fail(
+		        CLI_USAGE, "search",
+		        "a time range ends before it starts: --event-from/--record-from must not be after --event-to/--record-to");
 	}
 	if (stakeholder != NULL &&
 	    wb_keyfile_read_public(NULL, &sk, stakeholder) != WB_OK) {

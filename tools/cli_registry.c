@@ -58,8 +58,8 @@ static const char revoke_help[] =
         "Revokes a key: its stamps from journal index INDEX on are invalid\n"
         "(they stay in the log and audits and queries flag them); new stamps\n"
         "signed with it are refused. Default INDEX: the current tree size (from\n"
-        "now on). Revoking again can only move INDEX earlier. Signed with the\n"
-        "admin key.\n"
+        "now on), which is also the largest INDEX taken. Revoking again can only\n"
+        "move INDEX earlier. Signed with the admin key.\n"
         "\n";
 
 static const char registry_tail[] =
@@ -165,6 +165,20 @@ registry_send(const char *cmd, const cli_net_opts *net,
 	change->change_id = change_id;
 	if (change->op == WB_REG_REVOKE && change->effective_index == 0) {
 		change->effective_index = info.tree_size;
+	}
+	/* A revocation takes effect at an entry already recorded, or at
+	 * this one (the tree size): an index beyond would leave the key
+	 * valid until then, and the largest one means no revocation at
+	 * all, yet the entry would be recorded. */
+	if (change->op == WB_REG_REVOKE &&
+	    change->effective_index > info.tree_size) {
+		code = cli_fail(
+		        CLI_USAGE, cmd,
+		        "--from %llu is beyond the ledger, which holds %llu entries: give an index up to %llu, or leave --from out to revoke from now on",
+		        (unsigned long long)change->effective_index,
+		        (unsigned long long)info.tree_size,
+		        (unsigned long long)info.tree_size);
+		goto out;
 	}
 	if (change->op == WB_REG_ROTATE &&
 	    (rc = wb_possession_sign(change->possession_signature, new_key,

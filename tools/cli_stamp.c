@@ -15,9 +15,14 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "waybill/epcis.h"
 
@@ -84,25 +89,97 @@ cli_event_id_new(char out[64])
 	        b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-int
-cli_receipt_write(const char *cmd, const char *path, const uint8_t *b, size_t n)
-{
-	FILE *f;
+/*
+ * The receipt file is opened before anything is submitted, so that a path
+ * that cannot be written is found while nothing is recorded yet: a stamp
+ * recorded with the receipt lost would tempt the user to stamp again,
+ * which records a second event (a new event ID each time).
+ */
+typedef struct {
+	const char *path; /* NULL: no receipt wanted */
+	int fd;
+	bool created; /* made by us: removed when nothing is recorded */
+} receipt_file;
 
-	if (b == NULL || n == 0) {
-		return cli_fail(CLI_ERROR, cmd,
-		                "the server sent no receipt to write to %s",
-		                path);
+static int
+receipt_open(receipt_file *rf, const char *cmd, const char *path)
+{
+	rf->path = path;
+	rf->fd = -1;
+	rf->created = false;
+	if (path == NULL) {
+		return CLI_OK;
 	}
-	if ((f = fopen(path, "wb")) == NULL) {
+	rf->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (rf->fd >= 0) {
+		rf->created = true;
+	} else if (errno == EEXIST) {
+		/* An existing file is replaced, but only once the stamp is
+		 * recorded. */
+		rf->fd = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	if (rf->fd < 0) {
 		return cli_fail(
 		        CLI_ERROR, cmd,
-		        "cannot write the receipt to %s: check the path", path);
+		        "cannot write the receipt to %s: %s: check the path given to --receipt-out (nothing was submitted)",
+		        path, strerror(errno));
 	}
-	if (fwrite(b, 1, n, f) != n || fclose(f) != 0) {
-		return cli_fail(CLI_ERROR, cmd,
-		                "writing the receipt to %s failed (disk full?)",
-		                path);
+	return CLI_OK;
+}
+
+/* Closes the file; removes it when it was made here and nothing went in. */
+static void
+receipt_abandon(receipt_file *rf)
+{
+	if (rf->fd >= 0) {
+		close(rf->fd);
+		rf->fd = -1;
+		if (rf->created) {
+			unlink(rf->path);
+		}
+	}
+}
+
+/* Writes the receipt bytes as they came (replacing what the file held). */
+static int
+receipt_finish(receipt_file *rf, const char *cmd, uint64_t index,
+               const uint8_t *b, size_t n)
+{
+	struct stat st;
+	size_t done = 0;
+	bool ok;
+
+	if (rf->fd < 0) {
+		return CLI_OK;
+	}
+	if (b == NULL || n == 0) {
+		receipt_abandon(rf);
+		return cli_fail(
+		        CLI_ERROR, cmd,
+		        "the stamp is recorded at index %llu, but the server sent no receipt to write to %s",
+		        (unsigned long long)index, rf->path);
+	}
+	ok = fstat(rf->fd, &st) == 0 &&
+	     (!S_ISREG(st.st_mode) || ftruncate(rf->fd, 0) == 0);
+	while (ok && done < n) {
+		ssize_t w = write(rf->fd, b + done, n - done);
+
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		ok = w > 0;
+		done += ok ? (size_t)w : 0;
+	}
+	ok = close(rf->fd) == 0 && ok;
+	rf->fd = -1;
+	if (!ok) {
+		if (rf->created) {
+			unlink(rf->path); /* no partial receipt */
+		}
+		return cli_fail(
+		        CLI_ERROR, cmd,
+		        "the stamp is recorded at index %llu (do not stamp it again), but writing its receipt to %s failed: %s (disk full?)",
+		        (unsigned long long)index, rf->path, strerror(errno));
 	}
 	return CLI_OK;
 }
@@ -529,15 +606,36 @@ static bool
 is_number(const char *s, size_t n)
 {
 	char buf[64], *end;
+	double v;
 
 	if (n == 0 || n >= sizeof(buf)) {
 		return false;
 	}
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	strtod(buf, &end);
-	return *end == '\0' && (buf[0] == '-' || buf[0] == '.' ||
-	                        (buf[0] >= '0' && buf[0] <= '9'));
+	/* Decimal only (strtod would also take hex, "inf" and "nan"), and
+	 * finite: 1e999 is no quantity. */
+	if (strspn(buf, "0123456789.-+eE") != n) {
+		return false;
+	}
+	v = strtod(buf, &end);
+	return *end == '\0' && isfinite(v) &&
+	       (buf[0] == '-' || buf[0] == '.' ||
+	        (buf[0] >= '0' && buf[0] <= '9'));
+}
+
+/* What strtod reads whole but is_number refuses ("inf", "nan", "0x1p3",
+ * "1e999"): a quantity that is wrong, not part of a class ID. */
+static bool
+bad_number(const char *s)
+{
+	char *end;
+
+	if (s[0] == '\0' || is_number(s, strlen(s))) {
+		return false;
+	}
+	(void)strtod(s, &end);
+	return *end == '\0';
 }
 
 /* A unit of measure: a UN/ECE Rec 20 code of 1 to 3 letters and digits,
@@ -584,6 +682,10 @@ cli_quantity_parse(cli_pool *p, const char *text, wb_quantity *q)
 	}
 	*last = '\0';
 	prev = strrchr(copy, ':');
+	if (bad_number(last + 1) || (prev != NULL && bad_number(prev + 1) &&
+	                             is_uom(last + 1, strlen(last + 1)))) {
+		return false;
+	}
 	if (prev != NULL && is_number(prev + 1, strlen(prev + 1)) &&
 	    is_uom(last + 1, strlen(last + 1))) {
 		*prev = '\0';
@@ -768,7 +870,7 @@ stamp_opt(stamp_args *a, int argc, char **argv, int *i, int *code)
 		    !cli_quantity_parse(&a->pool, v, &a->qty.v[a->qty.n++])) {
 			*code = cli_fail(
 			        CLI_USAGE, "stamp",
-			        "--quantity %s: write CLASS[:QTY[:UOM]], e.g. urn:epc:class:lgtin:4012345.012345.L1:500:KGM",
+			        "--quantity %s: write CLASS[:QTY[:UOM]] with QTY a finite decimal number of 0 or more, e.g. urn:epc:class:lgtin:4012345.012345.L1:500:KGM",
 			        v);
 		}
 		return true;
@@ -1128,13 +1230,17 @@ cli_stamp_send(const char *cmd, const cli_net_opts *net, wb_stamp *st,
 	wb_rpc_result *res = NULL;
 	wb_submission sub = { 0 };
 	wb_rpc_info info;
+	receipt_file rf;
 	uint64_t size = 0;
 	char what[400];
 	int code;
 
 	memset(&info, 0, sizeof(info));
-	if ((code = cli_connect(&c, NULL, cmd, net, false)) != CLI_OK) {
+	if ((code = receipt_open(&rf, cmd, receipt_out)) != CLI_OK) {
 		return code;
+	}
+	if ((code = cli_connect(&c, NULL, cmd, net, false)) != CLI_OK) {
+		goto out;
 	}
 	if ((code = cli_info_get(&info, cmd, c)) != CLI_OK) {
 		goto out;
@@ -1149,9 +1255,8 @@ cli_stamp_send(const char *cmd, const cli_net_opts *net, wb_stamp *st,
 	    CLI_OK) {
 		goto out;
 	}
-	if (receipt_out != NULL &&
-	    (code = cli_receipt_write(cmd, receipt_out, res[0].receipt,
-	                              res[0].receipt_len)) != CLI_OK) {
+	if ((code = receipt_finish(&rf, cmd, res[0].index, res[0].receipt,
+	                           res[0].receipt_len)) != CLI_OK) {
 		goto out;
 	}
 	if (net->json) {
@@ -1190,6 +1295,7 @@ cli_stamp_send(const char *cmd, const cli_net_opts *net, wb_stamp *st,
 		}
 	}
 out:
+	receipt_abandon(&rf); /* when nothing was recorded */
 	wb_rpc_results_free(res, res != NULL ? 1 : 0);
 	free((void *)(uintptr_t)sub.body);
 	free(info.checkpoint);

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,9 +102,10 @@ read_all(const char *path, size_t *len)
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char *b = NULL, *nb;
 	size_t n = 0, cap = 0, r;
+	int err = 0;
 
 	if (f == NULL) {
-		return NULL;
+		return NULL; /* errno says why */
 	}
 	do {
 		if (cap - n < 65536) {
@@ -111,6 +113,7 @@ read_all(const char *path, size_t *len)
 			if ((nb = realloc(b, cap + 1)) == NULL) {
 				free(b);
 				b = NULL;
+				err = ENOMEM;
 				break;
 			}
 			b = nb;
@@ -119,12 +122,14 @@ read_all(const char *path, size_t *len)
 		n += r;
 	} while (r > 0);
 	if (b != NULL && ferror(f)) {
+		err = errno; /* a directory reads as EISDIR */
 		free(b);
 		b = NULL;
 	}
 	if (f != stdin) {
 		fclose(f);
 	}
+	errno = err;
 	if (b != NULL) {
 		b[n] = '\0';
 		*len = n;
@@ -229,8 +234,10 @@ cli_events_load(cli_events *out, const char *cmd, const char *path)
 	memset(out, 0, sizeof(*out));
 	if (text == NULL) {
 		return cli_fail(CLI_ERROR, cmd,
-		                "cannot read %s: check that the file exists",
-		                path);
+		                "cannot read %s: %s: give a file of events",
+		                path,
+		                errno == EISDIR ? "it is a directory"
+		                                : strerror(errno));
 	}
 	start = text + strspn(text, " \t\r\n");
 	if (*start == '\0') {
