@@ -1455,6 +1455,295 @@ test_epcis_json_wrong_types_everywhere_never_crash(void **state)
 	json_decref(ctx);
 }
 
+/* ---- documents (wb_epcis_doc_read, wb_epcis_doc_stamp) ---- */
+
+#define DOC_CONTEXT                                                                           \
+	"\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\", " \
+	"{\"example\": \"https://ns.example.com/epcis/\"}]"
+
+static const char doc_event[] =
+        "{\"type\": \"ObjectEvent\", \"eventTime\": \"2026-01-01T10:00:00+01:00\", "
+        "\"eventTimeZoneOffset\": \"+01:00\", \"action\": \"OBSERVE\", "
+        "\"epcList\": [\"urn:epc:id:sgtin:0614141.107346.1\"], "
+        "\"example:myField\": 5}";
+
+static wb_epcis_doc *
+doc_ok(const json_t *root)
+{
+	wb_epcis_doc *d = NULL;
+	wb_problem p;
+	wb_err rc = wb_epcis_doc_read(&d, root, &p);
+
+	if (rc != WB_OK) {
+		fail_msg("refused (%s): %s", wb_strerror(rc), p.msg);
+	}
+	return d;
+}
+
+static void
+doc_bad(const char *text, const char *msg)
+{
+	json_t *root = parse(text);
+	wb_epcis_doc *d = NULL;
+	wb_problem p;
+
+	assert_int_equal(wb_epcis_doc_read(&d, root, &p), WB_EPROTO);
+	assert_null(d);
+	assert_int_equal(p.reason, WB_REJECT_MALFORMED);
+	if (strncmp(p.msg, msg, strlen(msg)) != 0) {
+		fail_msg("expected a message starting \"%s\", got \"%s\"", msg,
+		         p.msg);
+	}
+	json_decref(root);
+}
+
+/* The four forms, with each item's path and context; master data first,
+ * dated at the document's creation in its offset. */
+static void
+test_epcis_doc_forms_and_paths(void **state)
+{
+	char text[4096];
+	json_t *root;
+	wb_epcis_doc *d;
+	const json_t *md;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+	         "{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	         "\"schemaVersion\": \"2.0\", "
+	         "\"creationDate\": \"2026-01-02T08:00:00.5-05:00\", "
+	         "\"epcisBody\": {\"eventList\": [%s, %s]}, "
+	         "\"epcisHeader\": {\"epcisMasterData\": {\"vocabularyList\": "
+	         "[{\"type\": \"urn:epcglobal:epcis:vtype:BusinessLocation\", "
+	         "\"vocabularyElementList\": [{\"id\": "
+	         "\"urn:epc:id:sgln:0614141.00888.0\", \"attributes\": "
+	         "[{\"id\": \"urn:epcglobal:cbv:mda#name\", \"attribute\": "
+	         "\"Mill\"}], \"children\": "
+	         "[\"urn:epc:id:sgln:0614141.00888.1\"]}]}]}}}",
+	         doc_event, doc_event);
+	root = parse(text);
+	d = doc_ok(root);
+	assert_int_equal(d->form, WB_EPCIS_DOC_DOCUMENT);
+	assert_int_equal(d->n_items, 3);
+	assert_int_equal(d->n_master_data, 1);
+	assert_int_equal(d->n_events, 2);
+	assert_string_equal(d->creation_date, "2026-01-02T08:00:00.5-05:00");
+	assert_ptr_equal(d->context, json_object_get(root, "@context"));
+	assert_int_equal(d->items[0].kind, WB_EPCIS_ITEM_MASTER_DATA);
+	assert_string_equal(
+	        d->items[0].path,
+	        "$.epcisHeader.epcisMasterData.vocabularyList[0].vocabularyElementList[0]");
+	assert_string_equal(
+	        json_string_value(json_object_get(d->items[0].event, "type")),
+	        "waybill:MasterDataEvent");
+	assert_string_equal(json_string_value(json_object_get(d->items[0].event,
+	                                                      "eventTime")),
+	                    "2026-01-02T08:00:00.5-05:00");
+	assert_string_equal(json_string_value(json_object_get(
+	                            d->items[0].event, "eventTimeZoneOffset")),
+	                    "-05:00");
+	md = json_object_get(d->items[0].event, "waybill:masterData");
+	assert_string_equal(json_string_value(json_object_get(md, "id")),
+	                    "urn:epc:id:sgln:0614141.00888.0");
+	assert_int_equal(d->items[1].kind, WB_EPCIS_ITEM_EVENT);
+	assert_string_equal(d->items[1].path, "$.epcisBody.eventList[0]");
+	assert_string_equal(d->items[2].path, "$.epcisBody.eventList[1]");
+	assert_ptr_equal(d->items[2].context, d->context);
+	wb_epcis_doc_free(d);
+	json_decref(root);
+
+	/* A query document: its results' vocabularies and events. */
+	snprintf(text, sizeof(text),
+	         "{" DOC_CONTEXT ", \"type\": \"EPCISQueryDocument\", "
+	         "\"schemaVersion\": \"2.0\", "
+	         "\"creationDate\": \"2026-01-02T08:00:00Z\", "
+	         "\"epcisBody\": {\"queryResults\": {\"queryName\": "
+	         "\"SimpleEventQuery\", \"resultsBody\": {\"eventList\": [%s], "
+	         "\"vocabularyList\": [{\"type\": "
+	         "\"urn:epcglobal:epcis:vtype:EPCClass\", "
+	         "\"vocabularyElementList\": [{\"id\": "
+	         "\"urn:epc:idpat:sgtin:0614141.107346.*\"}]}]}}}}",
+	         doc_event);
+	root = parse(text);
+	d = doc_ok(root);
+	assert_int_equal(d->form, WB_EPCIS_DOC_QUERY);
+	assert_int_equal(d->n_items, 2);
+	assert_string_equal(
+	        d->items[0].path,
+	        "$.epcisBody.queryResults.resultsBody.vocabularyList[0].vocabularyElementList[0]");
+	assert_string_equal(json_string_value(json_object_get(
+	                            d->items[0].event, "eventTimeZoneOffset")),
+	                    "+00:00");
+	assert_string_equal(
+	        d->items[1].path,
+	        "$.epcisBody.queryResults.resultsBody.eventList[0]");
+	wb_epcis_doc_free(d);
+	json_decref(root);
+
+	/* A bare event: itself, no document context. */
+	root = parse(doc_event);
+	d = doc_ok(root);
+	assert_int_equal(d->form, WB_EPCIS_DOC_EVENT);
+	assert_int_equal(d->n_items, 1);
+	assert_string_equal(d->items[0].path, "$");
+	assert_ptr_equal(d->items[0].event, root);
+	assert_null(d->items[0].context);
+	wb_epcis_doc_free(d);
+	json_decref(root);
+
+	/* A list: each element, whatever it is (the mapper judges it). */
+	snprintf(text, sizeof(text), "[%s, 7]", doc_event);
+	root = parse(text);
+	d = doc_ok(root);
+	assert_int_equal(d->form, WB_EPCIS_DOC_LIST);
+	assert_int_equal(d->n_items, 2);
+	assert_string_equal(d->items[1].path, "$[1]");
+	wb_epcis_doc_free(d);
+	json_decref(root);
+}
+
+/* Document-level refusals name the field and its path. */
+static void
+test_epcis_doc_refusals(void **state)
+{
+	(void)state;
+	doc_bad("{\"type\": \"EPCISDocument\", \"schemaVersion\": \"2.0\", "
+	        "\"creationDate\": \"2026-01-01T00:00:00Z\", "
+	        "\"epcisBody\": {\"eventList\": []}}",
+	        "$.@context: missing: an EPCIS 2.0 document needs the 2.0 context");
+	doc_bad("{\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\", 5], "
+	        "\"type\": \"EPCISDocument\"}",
+	        "$.@context[1]: a number, not a context");
+	doc_bad("{\"@context\": {\"ex\": \"urn:x:\"}, \"type\": \"EPCISDocument\"}",
+	        "$.@context: does not name the EPCIS 2.0 context");
+	doc_bad("{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	        "\"schemaVersion\": \"2.x\"}",
+	        "$.schemaVersion: \"2.x\" is not a version");
+	doc_bad("{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	        "\"schemaVersion\": \"2.0\", \"creationDate\": 5}",
+	        "$.creationDate: a number, not an RFC 3339 date-time");
+	doc_bad("{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	        "\"schemaVersion\": \"2.0\", "
+	        "\"creationDate\": \"2026-01-01T00:00:00Z\"}",
+	        "$.epcisBody: missing");
+	doc_bad("{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	        "\"schemaVersion\": \"2.0\", \"sender\": 1, "
+	        "\"creationDate\": \"2026-01-01T00:00:00Z\"}",
+	        "$.sender: a number, not a string");
+	doc_bad("{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	        "\"schemaVersion\": \"2.0\", "
+	        "\"creationDate\": \"2026-01-01T00:00:00Z\", "
+	        "\"epcisHeader\": {\"epcisMasterData\": {\"vocabularyList\": "
+	        "[{\"type\": \"urn:x\", \"vocabularyElementList\": "
+	        "[{\"id\": \"urn:y\", \"attributes\": [{\"id\": \"urn:z\"}]}]}]}}, "
+	        "\"epcisBody\": {\"eventList\": []}}",
+	        "$.epcisHeader.epcisMasterData.vocabularyList[0].vocabularyElementList[0].attributes[0].attribute: missing");
+	doc_bad("{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	        "\"schemaVersion\": \"2.0\", "
+	        "\"creationDate\": \"2026-01-01T00:00:00Z\", "
+	        "\"epcisHeader\": {\"epcisMasterData\": {\"vocabularyList\": "
+	        "[{\"type\": \"urn:x\", \"vocabularyElementList\": "
+	        "[{\"id\": \"urn:y\", \"children\": [3]}]}]}}, "
+	        "\"epcisBody\": {\"eventList\": []}}",
+	        "$.epcisHeader.epcisMasterData.vocabularyList[0].vocabularyElementList[0].children[0]: a number, not a child ID");
+	doc_bad("{" DOC_CONTEXT ", \"type\": \"EPCISQueryDocument\", "
+	        "\"schemaVersion\": \"2.0\", "
+	        "\"creationDate\": \"2026-01-01T00:00:00Z\", "
+	        "\"epcisBody\": {\"queryResults\": {\"resultsBody\": "
+	        "{\"eventList\": []}}}}",
+	        "$.epcisBody.queryResults.queryName: missing");
+	doc_bad("{\"epcisBody\": {\"eventList\": []}}", "$.type: missing");
+	doc_bad("\"text\"", "$: a string, not an EPCIS document");
+}
+
+/* Items map with their document path in messages; master data maps to a
+ * master-data stamp; the document's prefix declarations stay with each
+ * event; the same document gives the same stamps. */
+static void
+test_epcis_doc_stamps(void **state)
+{
+	char text[4096];
+	json_t *root, *back;
+	wb_epcis_doc *d;
+	wb_stamp *s = NULL, *again = NULL;
+	uint8_t *b1 = NULL, *b2 = NULL;
+	size_t n1, n2;
+	wb_problem p;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+	         "{" DOC_CONTEXT ", \"type\": \"EPCISDocument\", "
+	         "\"schemaVersion\": \"2.0\", "
+	         "\"creationDate\": \"2026-01-02T08:00:00Z\", "
+	         "\"epcisHeader\": {\"epcisMasterData\": {\"vocabularyList\": "
+	         "[{\"type\": \"urn:epcglobal:epcis:vtype:BusinessLocation\", "
+	         "\"vocabularyElementList\": [{\"id\": "
+	         "\"urn:epc:id:sgln:0614141.00888.0\", \"attributes\": "
+	         "[{\"id\": \"urn:epcglobal:cbv:mda#name\", \"attribute\": "
+	         "\"Mill\"}, {\"id\": \"cbvmda:latitude\", \"attribute\": "
+	         "52.5}]}]}]}}, "
+	         "\"epcisBody\": {\"eventList\": [%s, "
+	         "{\"type\": \"ObjectEvent\", \"action\": \"CREATE\"}]}}",
+	         doc_event);
+	root = parse(text);
+	d = doc_ok(root);
+	assert_int_equal(d->n_items, 3);
+
+	assert_int_equal(wb_epcis_doc_stamp(&s, d, 0, ledger_id, &p), WB_OK);
+	assert_int_equal(s->kind, WB_KIND_MASTER_DATA);
+	assert_string_equal(s->master_data->vocabulary_type,
+	                    "urn:epcglobal:epcis:vtype:BusinessLocation");
+	assert_string_equal(s->master_data->element_id,
+	                    "urn:epc:id:sgln:0614141.00888.0");
+	assert_int_equal(s->master_data->n_attributes, 2);
+	assert_string_equal(s->master_data->attributes[0].key,
+	                    "urn:epcglobal:cbv:mda#name");
+	assert_string_equal(s->master_data->attributes[0].text, "Mill");
+	assert_string_equal(s->master_data->attributes[1].json, "52.5");
+	assert_memory_equal(s->event_id, WB_EPCIS_ASSIGNED_ID,
+	                    strlen(WB_EPCIS_ASSIGNED_ID));
+	wb_stamp_free(s);
+
+	/* The event keeps the document's declaration of "example". */
+	assert_int_equal(wb_epcis_doc_stamp(&s, d, 1, ledger_id, &p), WB_OK);
+	assert_non_null(s->context_json);
+	assert_non_null(
+	        strstr(s->context_json, "https://ns.example.com/epcis/"));
+	assert_int_equal(wb_epcis_event_to_json(&back, s), WB_OK);
+	assert_int_equal(
+	        json_integer_value(json_object_get(back, "example:myField")),
+	        5);
+	json_decref(back);
+
+	/* The bad event: refused with its path in the document. */
+	assert_int_equal(wb_epcis_doc_stamp(&again, d, 2, ledger_id, &p),
+	                 WB_EPROTO);
+	assert_null(again);
+	if (strncmp(p.msg, "$.epcisBody.eventList[1].", 25) != 0) {
+		fail_msg("got \"%s\"", p.msg);
+	}
+	assert_int_equal(wb_epcis_doc_stamp(&again, d, 3, ledger_id, &p),
+	                 WB_EINVAL);
+	wb_epcis_doc_free(d);
+
+	/* Read again: the same bytes, so a re-import is a duplicate. */
+	d = doc_ok(root);
+	assert_int_equal(wb_epcis_doc_stamp(&again, d, 1, ledger_id, &p),
+	                 WB_OK);
+	assert_int_equal(wb_stamp_encode(&b1, &n1, s), WB_OK);
+	assert_int_equal(wb_stamp_encode(&b2, &n2, again), WB_OK);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(b1, b2, n1);
+	free(b1);
+	free(b2);
+	wb_stamp_free(again);
+	wb_stamp_free(s);
+	wb_epcis_doc_free(d);
+	assert_int_equal(wb_epcis_doc_read(NULL, root, &p), WB_EINVAL);
+	wb_epcis_doc_free(NULL);
+	json_decref(root);
+}
+
 int
 main(void)
 {
@@ -1479,6 +1768,9 @@ main(void)
 		cmocka_unit_test(test_epcis_json_bad_arguments_and_stamps),
 		cmocka_unit_test(
 		        test_epcis_json_wrong_types_everywhere_never_crash),
+		cmocka_unit_test(test_epcis_doc_forms_and_paths),
+		cmocka_unit_test(test_epcis_doc_refusals),
+		cmocka_unit_test(test_epcis_doc_stamps),
 	};
 	/* The first two need the public examples in ../shared; without them
 	 * the rest still runs. */

@@ -252,4 +252,9 @@ bool cli_wants_fsma204(int argc, char **argv);
 int cmd_export_fsma204(int argc, char **argv);
 int cmd_audit_fsma204(int argc, char **argv);
 
+/* EPCIS 2.0 documents: `waybill epcis import` (cli_epcis.c) hands
+ * `waybill epcis export` to cli_epcis_export.c. */
+int cmd_epcis(int argc, char **argv);
+int cmd_epcis_export(int argc, char **argv);
+
 #endif

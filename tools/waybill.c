@@ -49,6 +49,7 @@ static const cli_command commands[] = {
 	  cmd_master },
 	{ "submit", "sign and record a file of EPCIS events, in batches",
 	  cmd_submit },
+	{ "epcis", "import or export EPCIS 2.0 documents", cmd_epcis },
 };
 
 static void

@@ -16,9 +16,10 @@
  * of type "waybill:RecallEvent", "waybill:LiftEvent" and
  * "waybill:MasterDataEvent". docs/epcis.md gives the mapping field by field.
  *
- * Documents (EPCISDocument, EPCISQueryDocument, event lists) are not parsed
- * here: the caller walks them and hands each event over with the document's
- * @context.
+ * Documents (EPCISDocument, EPCISQueryDocument, event lists) are read by
+ * wb_epcis_doc_read() (below, epcis_doc.c), which checks the document level,
+ * turns the header's master data into waybill:MasterDataEvent events and
+ * hands each event to this mapper with the document's @context.
  *
  * THREAD SAFETY: functions are reentrant; they touch only their arguments.
  */
@@ -84,5 +85,111 @@ wb_err wb_epcis_event_from_json(wb_stamp **out, const json_t *event,
  *   WB_ENOMEM.
  */
 wb_err wb_epcis_event_to_json(json_t **out, const wb_stamp *s);
+
+/*
+ * EPCIS documents (epcis_doc.c): what an import reads.
+ *
+ * A document reader takes one parsed JSON value, checks it at the level of
+ * the document (EPCIS 2.0: @context, type, schemaVersion, creationDate,
+ * epcisBody, the header's master data) and lists its items in import
+ * order: first one waybill:MasterDataEvent per vocabulary element of the
+ * master data (epcisHeader.epcisMasterData.vocabularyList, or an
+ * EPCISQueryDocument's resultsBody.vocabularyList), then the events in
+ * document order. Each item has its JSON path in the document and the
+ * @context its prefixes are declared in; wb_epcis_doc_stamp() maps it with
+ * wb_epcis_event_from_json(), so events are checked by the one mapper, and
+ * a mapper's message names the item's path in the document.
+ */
+
+/* What the value read was. */
+typedef enum {
+	WB_EPCIS_DOC_DOCUMENT = 1, /* an EPCISDocument */
+	WB_EPCIS_DOC_QUERY,        /* an EPCISQueryDocument */
+	WB_EPCIS_DOC_EVENT,        /* one bare event */
+	WB_EPCIS_DOC_LIST,         /* a JSON array of events */
+} wb_epcis_doc_form;
+
+typedef enum {
+	WB_EPCIS_ITEM_MASTER_DATA = 1, /* a vocabulary element */
+	WB_EPCIS_ITEM_EVENT,
+} wb_epcis_item_kind;
+
+/* Room for the longest path the reader writes, NUL included. */
+#define WB_EPCIS_PATH_MAX 128
+
+/* One item of a document. */
+typedef struct {
+	wb_epcis_item_kind kind;
+	/* "$.epcisBody.eventList[3]",
+	 * "$.epcisHeader.epcisMasterData.vocabularyList[0].vocabularyElementList[2]",
+	 * "$" for a bare event, "$[3]" in a list. */
+	char path[WB_EPCIS_PATH_MAX];
+	/* The event: borrowed from the document's root; for master data a
+	 * waybill:MasterDataEvent built by the reader (owned by the doc):
+	 * the element's vocabulary type, id, attributes and children, event
+	 * time the document's creationDate (in its own offset), so that the
+	 * same document always gives the same stamp. */
+	const json_t *event;
+	/* The @context that declares the item's prefixes beside the event's
+	 * own: the document's, or NULL (a bare event or a list). */
+	const json_t *context;
+} wb_epcis_item;
+
+typedef struct {
+	wb_epcis_doc_form form;
+	const json_t *context;     /* the document's @context, or NULL */
+	const char *creation_date; /* the document's creationDate, or NULL */
+	wb_epcis_item *items;      /* master data first, then the events */
+	size_t n_items;
+	size_t n_master_data; /* items[0 .. n_master_data) are master data */
+	size_t n_events;
+	json_t *built_; /* the master-data events the reader made */
+} wb_epcis_doc;
+
+/**
+ * Reads a parsed EPCIS 2.0 input into a new doc (wb_epcis_doc_free()).
+ * root is borrowed: it must outlive the doc.
+ *
+ * root is an EPCISDocument (events in epcisBody.eventList), an
+ * EPCISQueryDocument (epcisBody.queryResults.resultsBody.eventList), a
+ * bare event (an object whose type is not a document type), or a JSON
+ * array of events. A document must have the EPCIS 2.0 @context (a string,
+ * an object or an array of them naming the EPCIS 2.0 context URL), type,
+ * schemaVersion (a string "2" or "2.x"), creationDate (an RFC 3339
+ * date-time with offset) and epcisBody with its eventList (an array); its
+ * other members are EPCIS's own (id, instanceIdentifier, sender,
+ * receiver: strings; epcisHeader: an object) or namespaced. Bare events
+ * and lists need no @context (plain JSON events, as `waybill submit`
+ * takes them). The events themselves are not checked here: a wrong event
+ * is refused by wb_epcis_doc_stamp(), so that the rest of the document
+ * still reads.
+ *
+ * @return WB_OK;
+ *   WB_EPROTO, the document breaks EPCIS 2.0: p, when not NULL, gets
+ *   reason WB_REJECT_MALFORMED and a message starting with the JSON path of
+ *   the problem, e.g. "$.@context: missing: an EPCIS 2.0 document needs the
+ *   2.0 context
+ * (https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld)" or
+ * "$.epcisHeader.epcisMasterData.vocabularyList[0].type: missing"; WB_EINVAL (a
+ * NULL out or root); WB_ENOMEM.
+ */
+wb_err wb_epcis_doc_read(wb_epcis_doc **out, const json_t *root, wb_problem *p);
+
+/** Frees a doc; NULL is allowed. */
+void wb_epcis_doc_free(wb_epcis_doc *d);
+
+/**
+ * Maps item i of d to a new stamp (wb_stamp_free()) with
+ * wb_epcis_event_from_json(), its context and ledger_id. An item without
+ * eventID gets the mapper's deterministic one.
+ *
+ * @return WB_OK; WB_EPROTO, the item is not a valid event: p gets reason
+ *   WB_REJECT_MALFORMED and the mapper's message with the item's path in
+ *   the document in place of "$" (e.g. "$.epcisBody.eventList[1].action:
+ *   \"CREATE\" is not ADD, OBSERVE or DELETE"); WB_EINVAL (NULL argument,
+ *   i out of range); WB_ENOMEM.
+ */
+wb_err wb_epcis_doc_stamp(wb_stamp **out, const wb_epcis_doc *d, size_t i,
+                          const uint8_t ledger_id[WB_HASH_LEN], wb_problem *p);
 
 #endif
