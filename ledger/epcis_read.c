@@ -20,6 +20,7 @@
 #include "epcis_impl.h"
 #include "internal.h"
 #include "waybill/epcis.h"
+#include "waybill/epcis_export.h"
 
 /* Howard Hinnant's days_from_civil: the day number, counted from
  * 1970-01-01, of a proleptic Gregorian date. */
@@ -497,6 +498,17 @@ is_attribute_prefix(const rd *r, const char *key, size_t len)
 		}
 	}
 	return false;
+}
+
+/* The fields `waybill epcis export` adds to each event (its index, signer
+ * key and leaf hash in the exporting ledger): dropped on input, so that an
+ * exported document imports as the events it holds. */
+static bool
+is_ledger_fact(const char *key)
+{
+	return strcmp(key, WB_EPCIS_KEY_INDEX) == 0 ||
+	       strcmp(key, WB_EPCIS_KEY_SIGNER_KEY) == 0 ||
+	       strcmp(key, WB_EPCIS_KEY_LEAF_HASH) == 0;
 }
 
 static bool
@@ -1395,7 +1407,11 @@ top_members(rd *r, const json_t *ev, wb_stamp *s, const char *type)
 			}
 		}
 		m = push(r, ".%s", key);
-		if (i < sizeof(top_fields) / sizeof(top_fields[0])) {
+		if (is_ledger_fact(key)) {
+			/* Another ledger's record of the event, as an export
+			 * writes it: not part of the event (like recordTime).
+			 */
+		} else if (i < sizeof(top_fields) / sizeof(top_fields[0])) {
 			if (!(top_fields[i].kinds & (1u << s->kind))) {
 				ok = fail(r, "not a field of %s %s",
 				          article(type), type);

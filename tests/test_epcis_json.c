@@ -946,6 +946,17 @@ test_epcis_json_waybill_attributes(void **state)
 		json_decref(out);
 	}
 
+	/* the ledger facts an export adds are dropped on input, so that an
+	 * exported document imports as the events it holds */
+	s = read_ok("{\"type\": \"ObjectEvent\", " HEAD
+	            "\"action\": \"OBSERVE\", \"waybill:price\": \"3 EUR\","
+	            " \"waybill:index\": 42, \"waybill:signerKey\": \"ab\","
+	            " \"waybill:leafHash\": \"cd\"}");
+	assert_int_equal(s->n_attributes, 1);
+	assert_string_equal(s->attributes[0].key, "waybill:price");
+	assert_null(s->extensions_json);
+	wb_stamp_free(s);
+
 	/* the waybill-only blocks belong to their kinds */
 	read_bad("{\"type\": \"ObjectEvent\", " HEAD
 	         "\"action\": \"ADD\", \"waybill:recall\": {}}",
