@@ -39,6 +39,7 @@ typedef struct {
 	unsigned group_wait_us;   /* rpc: server group wait (0: its default) */
 	uint64_t items;           /* trace: items in the supply chain */
 	unsigned items_per_stamp; /* trace: items per commissioning stamp */
+	uint64_t events;          /* epcis: events in the document */
 } bench_opts;
 
 typedef struct {
@@ -170,5 +171,20 @@ int bench_rpc(const bench_opts *o, bench_report *r);
 
 /** The trace mode (bench_trace.c). */
 int bench_trace(const bench_opts *o, bench_report *r);
+
+/**
+ * The rpc mode's batch-32 Submit phase (bench_rpc.c) against the server at
+ * url: its clients, each on its own connection authenticated with key,
+ * submit stamps of gen (serials from *next_serial on; *next_serial is
+ * advanced past those signed) for `seconds`; *per_s gets durable stamps/s.
+ * max_rate, the most stamps/s the server can take (the 2-thread verify
+ * rate), sizes the stamps signed ahead. Notes go to stderr.
+ */
+int bench_rpc_submit_b32(double *per_s, const char *url, const wb_signer *key,
+                         const bench_stampgen *gen, uint64_t *next_serial,
+                         double seconds, double max_rate);
+
+/** The epcis mode (bench_epcis.c). */
+int bench_epcis(const bench_opts *o, bench_report *r);
 
 #endif
