@@ -11,12 +11,17 @@
  * column; the audit passes, then catches an altered cell, a deleted row,
  * two rows swapped, an altered entry byte and a checkpoint signed by
  * another key. Usage errors exit 2, an unknown lot 3, no server 4.
+ * Stamped through `waybill stamp`: a case shipped to the store, received
+ * there (with --owner and --from-location) and unpacked whole: its
+ * shipping and receiving stay rows of the lot, with the places as
+ * ship_from and ship_to.
  * OP_MASTER_DATA through the client library: found, not found, a bad ID,
  * no key.
  */
 #include "clirun.h"
 #include "daemon.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +38,11 @@
 #define BAG1   "urn:epc:id:sgtin:4000002.000002.101"
 #define BAG2   "urn:epc:id:sgtin:4000002.000002.102"
 #define CASE   "urn:epc:id:sscc:4000002.0000000001"
+#define LOT3   "urn:epc:class:lgtin:4000002.000002.S3"
+#define BAG3   "urn:epc:id:sgtin:4000002.000002.301"
+#define BAG4   "urn:epc:id:sgtin:4000002.000002.302"
+#define CASE3  "urn:epc:id:sscc:4000002.0000000003"
+#define OWNER  "urn:epc:id:pgln:4000004.00000"
 #define T0     1767225600 /* 2026-01-01T00:00:00Z */
 
 #define FARM_DESC  "Green Acres Farm, 1 Field Rd, Salinas (" FARM ")"
@@ -772,6 +782,177 @@ test_fsma_errors_have_their_codes(void **state)
 	cli_result_free(&r);
 }
 
+/* `waybill stamp ARGS --key KEY --server URL --json`; returns the
+ * entry's index. */
+#define STAMP(key, ...) stamp_cli(key, __VA_ARGS__, NULL)
+
+static uint64_t
+stamp_cli(const char *key, ...)
+{
+	const char *argv[32] = { "stamp" };
+	size_t n = 1;
+	const char *a;
+	cli_result r;
+	uint64_t index;
+	va_list ap;
+
+	va_start(ap, key);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 26) {
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--server";
+	argv[n++] = W.d.url;
+	argv[n++] = "--json";
+	r = cli_run_env(NULL, NULL, NULL, argv[0], argv[1], argv[2], argv[3],
+	                argv[4], argv[5], argv[6], argv[7], argv[8], argv[9],
+	                argv[10], argv[11], argv[12], argv[13], argv[14],
+	                argv[15], argv[16], argv[17], argv[18], argv[19],
+	                argv[20], argv[21], argv[22], argv[23], argv[24],
+	                argv[25], argv[26], argv[27], argv[28], argv[29],
+	                argv[30], NULL);
+	cli_expect_status(&r, 0);
+	assert_non_null(r.json);
+	index = (uint64_t)json_integer_value(json_object_get(r.json, "index"));
+	assert_true(index > 0);
+	cli_result_free(&r);
+	return index;
+}
+
+/* The CSV line of one row: twelve cells, then the entry's index and leaf
+ * hash. */
+static void
+row_line(char *out, size_t size, const char *const cells[12], uint64_t index)
+{
+	char cell[512], buf[65];
+	size_t n = 0;
+
+	for (int c = 0; c < 14; c++) {
+		const char *v = cells[c < 12 ? c : 0];
+
+		if (c == 12) {
+			snprintf(buf, sizeof(buf), "%llu",
+			         (unsigned long long)index);
+			v = buf;
+		} else if (c == 13) {
+			leaf_of(buf, index);
+			v = buf;
+		}
+		quote(cell, sizeof(cell), v);
+		n += (size_t)snprintf(out + n, size - n, "%s%s", c ? "," : "",
+		                      cell);
+	}
+}
+
+static void
+test_fsma_case_unpacked_at_store(void **state)
+{
+	char pack_key[4096], store_key[4096], want[3][4096];
+	const char *csv = path("case3.csv");
+	uint64_t commission, ship, receive;
+	char *text, *line, *save = NULL;
+	int i = -1;
+	cli_result r;
+
+	(void)state;
+	snprintf(pack_key, sizeof(pack_key), "%s/pack.key", W.d.dir);
+	assert_int_equal(wb_keyfile_write(pack_key, W.pack), WB_OK);
+	snprintf(store_key, sizeof(store_key), "%s/store.key", W.d.dir);
+	assert_int_equal(wb_keyfile_write(store_key, W.store), WB_OK);
+
+	commission = STAMP(pack_key, "commission", BAG3, BAG4, "--lot", "S3",
+	                   "--quantity", LOT3 ":2:EA", "--location", PACK,
+	                   "--time", "2026-01-02T01:00:00Z");
+	STAMP(pack_key, "pack", "--parent", CASE3, BAG3, BAG4, "--location",
+	      PACK, "--time", "2026-01-02T01:10:00Z");
+	ship = STAMP(pack_key, "ship", CASE3, "--from-location", PACK,
+	             "--to-location", STORE, "--location", PACK, "--biz-tx",
+	             "bol=BOL-5005", "--time", "2026-01-02T02:00:00Z");
+	receive = STAMP(store_key, "receive", CASE3, "--owner", OWNER,
+	                "--from-location", PACK, "--location", STORE, "--time",
+	                "2026-01-02T03:00:00Z");
+	/* Unpacked whole: the case no longer holds the bags. */
+	STAMP(store_key, "unpack", "--parent", CASE3, "--location", STORE,
+	      "--time", "2026-01-02T03:30:00Z");
+
+	RUN(r, 0, "export", "--fsma204", "--server", W.d.url, "--key", W.key,
+	    "--lot", LOT3, "--out", csv, "--json");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "rows")),
+	                 3);
+	cli_result_free(&r);
+	{
+		const char *const c0[12] = { "initial_packing",
+			                     LOT3,
+			                     PACK_DESC,
+			                     SALAD_NAME,
+			                     "2",
+			                     "EA",
+			                     "",
+			                     "",
+			                     PACK_DESC,
+			                     "2026-01-02T01:00:00Z",
+			                     "",
+			                     "" };
+		/* From the place it left (--from-location) to the one it
+		 * is going to (--to-location). */
+		const char *const c1[12] = { "shipping", LOT3,
+			                     PACK_DESC,  SALAD_NAME,
+			                     "",         "",
+			                     PACK_DESC,  STORE_DESC,
+			                     PACK_DESC,  "2026-01-02T02:00:00Z",
+			                     "bol",      "BOL-5005" };
+		/* ship_from from --from-location; ship_to the store where it
+		 * was received, not the owner --owner named. */
+		const char *const c2[12] = {
+			"receiving", LOT3,
+			PACK_DESC,   SALAD_NAME,
+			"",          "",
+			PACK_DESC,   STORE_DESC,
+			STORE_DESC,  "2026-01-02T03:00:00Z",
+			"",          ""
+		};
+
+		row_line(want[0], sizeof(want[0]), c0, commission);
+		row_line(want[1], sizeof(want[1]), c1, ship);
+		row_line(want[2], sizeof(want[2]), c2, receive);
+	}
+	text = test_read_file(csv, NULL);
+	assert_non_null(text);
+	assert_null(strstr(text, OWNER));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save), i++) {
+		line[strlen(line) - 1] = '\0'; /* CR */
+		if (i < 0) {
+			assert_string_equal(line, HEADER);
+		} else {
+			assert_true(i < 3);
+			assert_string_equal(line, want[i]);
+		}
+	}
+	assert_int_equal(i, 3);
+	free(text);
+
+	/* The audit re-derives all three from the bundle. */
+	r = audit(csv, NULL, 0);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "rows")),
+	                 3);
+	assert_int_equal(json_array_size(json_object_get(r.json, "problems")),
+	                 0);
+	cli_result_free(&r);
+
+	/* The new options are for ship and receive (and observe) only. */
+	RUN(r, 2, "stamp", "pack", "--parent", CASE3, BAG3, "--from-location",
+	    PACK, "--key", pack_key, "--server", W.d.url);
+	assert_non_null(strstr(r.err, "--from-location"));
+	cli_result_free(&r);
+	RUN(r, 0, "stamp", "--help");
+	assert_non_null(strstr(r.out, "--from-location"));
+	assert_non_null(strstr(r.out, "--to-location"));
+	cli_result_free(&r);
+}
+
 /* OP_MASTER_DATA: the latest description of an element, by any form. */
 static void
 test_fsma_master_data_op(void **state)
@@ -829,6 +1010,7 @@ main(void)
 		cmocka_unit_test(test_fsma_audit_catches_tampered_rows),
 		cmocka_unit_test(test_fsma_audit_catches_tampered_bundles),
 		cmocka_unit_test(test_fsma_errors_have_their_codes),
+		cmocka_unit_test(test_fsma_case_unpacked_at_store),
 		cmocka_unit_test(test_fsma_master_data_op),
 	};
 

@@ -6,7 +6,10 @@
  * installed in an oven, a recall of the flour), then every read command
  * run as the real binary, its JSON asserted field by field, some tables
  * and the Graphviz output checked, and each class of error's exit code:
- * usage 2, refused 3, network 4, verification 1, other 5.
+ * usage 2, refused 3, network 4, verification 1, other 5. Then a loaf's
+ * timeline through its case (VIA), the store's master-data name beside
+ * its ID, and a loaf unpacked from the case: the closed edge shown only
+ * with trace --include-closed.
  */
 #include "clirun.h"
 #include "daemon.h"
@@ -21,6 +24,7 @@
 #define LOAF   "urn:epc:id:sgtin:4000003.000003.%d"
 #define LOAF_1 "urn:epc:id:sgtin:4000003.000003.1"
 #define LOAF_2 "urn:epc:id:sgtin:4000003.000003.2"
+#define LOAF_3 "urn:epc:id:sgtin:4000003.000003.3"
 #define CASE1  "urn:epc:id:sscc:4000003.0000000001"
 #define STORE1 "urn:epc:id:sgln:4000005.00001.0"
 #define OVEN   "urn:epc:id:giai:4000003.OVEN-7"
@@ -813,10 +817,49 @@ test_cli_read_checkpoint_and_info(void **state)
 	assert_true(strncmp(r.out, "test.example/ledger\n", 20) == 0);
 	cli_result_free(&r);
 
-	/* The local form still works. */
+	/* The local form still works, printed as every --json is: indented,
+	 * its fields in order. */
 	r = cli_run("info", "--data", w->d.dir, "--json", NULL);
 	cli_expect_status(&r, 0);
 	assert_int_equal(num(r.json, "size"), size);
+	assert_string_equal(str(r.json, "origin"), "test.example/ledger");
+	assert_string_equal(str(r.json, "log_key"), w->log_key);
+	assert_int_equal(strlen(str(r.json, "ledger_id")), 64);
+	assert_int_equal(strlen(str(r.json, "root")), 64);
+	assert_string_equal(str(r.json, "custody"), "advisory");
+	assert_true(num(r.json, "format_version") >= 1);
+	assert_true(num(r.json, "max_ids") > 0);
+	assert_true(num(r.json, "max_attributes") > 0);
+	assert_true(num(r.json, "max_stamp_bytes") > 0);
+	assert_non_null(
+	        strstr(str(r.json, "checkpoint"), "test.example/ledger\n"));
+	assert_non_null(str(r.json, "admin_key"));
+	{
+		static const char *const keys[] = {
+			"origin",    "ledger_id",      "log_key",
+			"admin_key", "custody",        "format_version",
+			"max_ids",   "max_attributes", "max_stamp_bytes",
+			"size",      "root",           "checkpoint",
+		};
+		char *again = json_dumps(r.json,
+		                         JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		size_t k = 0;
+		const char *key;
+		json_t *v;
+
+		assert_non_null(again);
+		assert_true(strncmp(r.out, "{\n  \"origin\": ", 14) == 0);
+		assert_true(strncmp(r.out, again, strlen(again)) == 0);
+		assert_string_equal(r.out + strlen(again), "\n");
+		free(again);
+		json_object_foreach(r.json, key, v)
+		{
+			(void)v;
+			assert_true(k < sizeof(keys) / sizeof(keys[0]));
+			assert_string_equal(key, keys[k++]);
+		}
+		assert_int_equal(k, sizeof(keys) / sizeof(keys[0]));
+	}
 	cli_result_free(&r);
 }
 
@@ -1077,6 +1120,267 @@ test_cli_read_search_rejects_empty_filters(void **state)
 	cli_result_free(&r);
 }
 
+/* A loaf never stamped after its packing: its timeline holds the case's
+ * shipping and receiving, marked as coming through the case, and its
+ * custodian follows them. */
+static void
+test_cli_read_where_via(void **state)
+{
+	struct world *w = *state;
+	cli_result r = run("where", LOAF_1, "--json");
+	const char *line;
+
+	cli_expect_status(&r, 0);
+	assert_string_equal(str(r.json, "twin"), LOAF_1);
+	assert_int_equal(len(r.json, "steps"), 4);
+	assert_string_equal(str(r.json, "steps.0.act"), "commission");
+	assert_true(json_is_null(get(r.json, "steps.0.via")));
+	assert_string_equal(str(r.json, "steps.0.custodian.name"), "Bakery");
+	assert_int_equal(num(r.json, "steps.1.index"), w->pack);
+	assert_string_equal(str(r.json, "steps.1.act"), "pack");
+	assert_true(json_is_null(get(r.json, "steps.1.via")));
+	assert_int_equal(num(r.json, "steps.2.index"), w->ship);
+	assert_string_equal(str(r.json, "steps.2.act"), "ship");
+	assert_string_equal(str(r.json, "steps.2.via"), CASE1);
+	assert_string_equal(str(r.json, "steps.2.signer.name"), "Bakery");
+	assert_int_equal(num(r.json, "steps.3.index"), w->receive);
+	assert_string_equal(str(r.json, "steps.3.act"), "receive");
+	assert_string_equal(str(r.json, "steps.3.via"), CASE1);
+	assert_string_equal(str(r.json, "steps.3.location"), STORE1);
+	assert_string_equal(str(r.json, "steps.3.signer.name"), "Supermarket");
+	assert_string_equal(str(r.json, "steps.3.custodian.name"),
+	                    "Supermarket");
+	cli_result_free(&r);
+
+	/* The table: a VIA column, the case on the shipping's and the
+	 * receiving's rows, "-" on the loaf's own. */
+	r = run("where", LOAF_1);
+	cli_expect_status(&r, 0);
+	{
+		static const char *const via[4] = { "-", "-", CASE1, CASE1 };
+		size_t at;
+		char cell[128];
+
+		assert_non_null(line = strstr(r.out, " VIA "));
+		at = (size_t)(line - r.out) + 1;
+		line = r.out;
+		for (int k = 0; k < 4; k++) {
+			line = strchr(line, '\n') + 1;
+			assert_true(strlen(line) > at);
+			sscanf(line + at, "%127s", cell);
+			assert_string_equal(cell, via[k]);
+		}
+		assert_non_null(strstr(line, "Supermarket"));
+		assert_true(strstr(line, "Supermarket") < strchr(line, '\n'));
+	}
+	cli_result_free(&r);
+}
+
+/* The store's master data names it wherever a location is shown. Runs
+ * after the tests that count stamps. */
+static void
+test_cli_read_location_names(void **state)
+{
+	struct world *w = *state;
+	wb_attribute a = { "cbvmda:name", "Corner Shop", NULL };
+	wb_master_data md = { "urn:epcglobal:epcis:vtype:BusinessLocation",
+		              STORE1,
+		              &a,
+		              1,
+		              NULL,
+		              0 };
+	wb_stamp st = { .event_id = "store-name",
+		        .kind = WB_KIND_MASTER_DATA,
+		        .master_data = &md };
+	char idx[24];
+	size_t named = 0;
+	cli_result r;
+
+	submit(w, w->shop, &st);
+	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)w->recall);
+
+	/* Recall impact: the groups and twins at the store. */
+	r = run("recall", "impact", idx, "--all", "--json");
+	cli_expect_status(&r, 0);
+	for (size_t i = 0; i < len(r.json, "groups"); i++) {
+		json_t *g = json_array_get(get(r.json, "groups"), i);
+
+		if (json_is_string(json_object_get(g, "location")) &&
+		    strcmp(str(g, "location"), STORE1) == 0) {
+			assert_string_equal(str(g, "location_name"),
+			                    "Corner Shop");
+			named++;
+		} else {
+			assert_true(json_is_null(get(g, "location_name")));
+		}
+	}
+	assert_int_equal(named, 1);
+	named = 0;
+	for (size_t i = 0; i < len(r.json, "twins"); i++) {
+		json_t *t = json_array_get(get(r.json, "twins"), i);
+
+		if (strcmp(str(t, "id"), CASE1) == 0) {
+			assert_string_equal(str(t, "location"), STORE1);
+			assert_string_equal(str(t, "location_name"),
+			                    "Corner Shop");
+			named++;
+		}
+	}
+	assert_int_equal(named, 1);
+	cli_result_free(&r);
+	r = run("recall", "impact", idx, "--all");
+	cli_expect_status(&r, 0);
+	assert_non_null(strstr(r.out, "Supermarket  " STORE1 " (Corner Shop)"));
+	assert_non_null(strstr(r.out, CASE1));
+	assert_non_null(strstr(strstr(r.out, CASE1), STORE1 " (Corner Shop)"));
+	cli_result_free(&r);
+
+	/* Where and history: the receiving at the store. */
+	r = run("where", CASE1, "--json");
+	cli_expect_status(&r, 0);
+	assert_string_equal(str(r.json, "steps.2.location_name"),
+	                    "Corner Shop");
+	assert_true(json_is_null(get(r.json, "steps.1.location_name")));
+	cli_result_free(&r);
+	r = run("where", CASE1);
+	cli_expect_status(&r, 0);
+	assert_non_null(strstr(r.out, STORE1 " (Corner Shop)"));
+	cli_result_free(&r);
+	r = run("history", CASE1, "--json");
+	cli_expect_status(&r, 0);
+	assert_string_equal(str(r.json, "entries.2.location"), STORE1);
+	assert_string_equal(str(r.json, "entries.2.location_name"),
+	                    "Corner Shop");
+	assert_true(json_is_null(get(r.json, "entries.0.location_name")));
+	cli_result_free(&r);
+	r = run("history", CASE1);
+	cli_expect_status(&r, 0);
+	assert_non_null(strstr(r.out, STORE1 " (Corner Shop)"));
+	cli_result_free(&r);
+}
+
+/* A loaf taken out of its case: the edge is closed. Only
+ * --include-closed shows it, with the entry that closed it. Runs after the
+ * tests that count the case's stamps. */
+static void
+test_cli_read_trace_include_closed(void **state)
+{
+	struct world *w = *state;
+	const char *out_of[1] = { LOAF_3 };
+	wb_location store = { STORE1, NULL };
+	wb_stamp st = { .event_id = "unpack-3", .kind = WB_KIND_AGGREGATION };
+	uint64_t unpack;
+	char label[96];
+	const char *line;
+	bool found = false;
+	cli_result r;
+
+	st.parent_id = CASE1;
+	st.epcs = out_of;
+	st.n_epcs = 1;
+	st.has_action = true;
+	st.action = WB_ACTION_DELETE;
+	st.biz_step = "unpacking";
+	st.biz_location = &store;
+	unpack = submit(w, w->shop, &st);
+
+	/* Without: the case holds two loaves. */
+	r = run("trace", CASE1, "--json");
+	cli_expect_status(&r, 0);
+	assert_false(node_in(get(r.json, "up.nodes"), LOAF_3));
+	assert_true(node_in(get(r.json, "up.nodes"), LOAF_1));
+	assert_true(json_is_false(get(r.json, "include_closed")));
+	cli_result_free(&r);
+
+	r = run("trace", CASE1, "--include-closed", "--json");
+	cli_expect_status(&r, 0);
+	assert_true(json_is_true(get(r.json, "include_closed")));
+	assert_true(node_in(get(r.json, "up.nodes"), LOAF_3));
+	for (size_t i = 0; i < len(r.json, "up.edges"); i++) {
+		json_t *e = json_array_get(get(r.json, "up.edges"), i);
+
+		if (strcmp(str(e, "type"), "contains") != 0) {
+			continue;
+		}
+		assert_string_equal(str(e, "from"), CASE1);
+		assert_int_equal(num(e, "opened"), w->pack);
+		if (strcmp(str(e, "to"), LOAF_3) == 0) {
+			assert_int_equal(num(e, "closed"), unpack);
+			assert_non_null(str(e, "closed_at"));
+			found = true;
+		} else {
+			assert_true(json_is_null(get(e, "closed")));
+			assert_true(json_is_null(get(e, "closed_at")));
+		}
+	}
+	assert_true(found);
+	cli_result_free(&r);
+
+	/* The table's CLOSED column; the DOT edge dashed. */
+	r = run("trace", CASE1, "--include-closed");
+	cli_expect_status(&r, 0);
+	assert_non_null(strstr(r.out, "(1 closed)"));
+	found = false;
+	for (line = r.out; *line != '\0'; line = strchr(line, '\n') + 1) {
+		const char *end = strchr(line, '\n');
+
+		assert_non_null(end);
+		if (strncmp(line, CASE1 " ", strlen(CASE1) + 1) == 0 &&
+		    strstr(line, " " LOAF_3 " ") != NULL &&
+		    strstr(line, " " LOAF_3 " ") < end) {
+			char f[5][96];
+
+			assert_int_equal(sscanf(line,
+			                        "%95s %95s %95s %95s %95s",
+			                        f[0], f[1], f[2], f[3], f[4]),
+			                 5);
+			assert_string_equal(f[1], "contains");
+			assert_string_equal(f[2], LOAF_3);
+			assert_int_equal(strtoull(f[3], NULL, 10), w->pack);
+			assert_int_equal(strtoull(f[4], NULL, 10), unpack);
+			found = true;
+		}
+	}
+	assert_true(found);
+	cli_result_free(&r);
+	r = run("trace", CASE1, "--include-closed", "--dot");
+	cli_expect_status(&r, 0);
+	snprintf(label, sizeof(label),
+	         "label=\"contains @%llu (closed @%llu)\", style=dashed];",
+	         (unsigned long long)w->pack, (unsigned long long)unpack);
+	assert_non_null(strstr(r.out, label));
+	cli_result_free(&r);
+
+	/* Downstream from the bread lot: the case is still reached through
+	 * the loaves it holds; with closed edges, through loaf 3 too. */
+	r = run("trace", LOAF_3, "--down", "--json");
+	cli_expect_status(&r, 0);
+	assert_false(node_in(get(r.json, "down.nodes"), CASE1));
+	cli_result_free(&r);
+	r = run("trace", LOAF_3, "--down", "--include-closed", "--json");
+	cli_expect_status(&r, 0);
+	assert_true(node_in(get(r.json, "down.nodes"), CASE1));
+	cli_result_free(&r);
+
+	/* One direction: --up with --down is refused; --both is both. */
+	r = run("trace", CASE1, "--up", "--down");
+	cli_expect_status(&r, 2);
+	assert_non_null(strstr(r.err, "--both"));
+	cli_result_free(&r);
+	r = run("trace", CASE1, "--both", "--down", "--json");
+	cli_expect_status(&r, 2);
+	cli_result_free(&r);
+	r = run("trace", CASE1, "--both", "--json");
+	cli_expect_status(&r, 0);
+	assert_non_null(json_object_get(r.json, "up"));
+	assert_non_null(json_object_get(r.json, "down"));
+	cli_result_free(&r);
+	r = run("trace", "--help");
+	cli_expect_status(&r, 0);
+	assert_non_null(strstr(r.out, "--include-closed"));
+	cli_result_free(&r);
+}
+
 /* Last: restarts the daemon. */
 static void
 test_cli_read_public_recall_status(void **state)
@@ -1120,6 +1424,9 @@ main(void)
 		cmocka_unit_test(test_cli_read_verify_receipt),
 		cmocka_unit_test(test_cli_read_errors),
 		cmocka_unit_test(test_cli_read_search_rejects_empty_filters),
+		cmocka_unit_test(test_cli_read_where_via),
+		cmocka_unit_test(test_cli_read_location_names),
+		cmocka_unit_test(test_cli_read_trace_include_closed),
 		cmocka_unit_test(test_cli_read_public_recall_status),
 	};
 

@@ -26,6 +26,8 @@
 #define LOAF_1 "urn:epc:id:sgtin:4000003.000003.1"
 #define LOAF_2 "urn:epc:id:sgtin:4000003.000003.2"
 #define LOAF_3 "urn:epc:id:sgtin:4000003.000003.3"
+#define LOAF_4 "urn:epc:id:sgtin:4000003.000003.4"
+#define BAKERY "urn:epc:id:sgln:4000003.00001.0"
 #define CASE1  "urn:epc:id:sscc:4000003.0000000001"
 #define STORE1 "urn:epc:id:sgln:4000005.00001.0"
 #define OVEN   "urn:epc:id:giai:4000003.OVEN-7"
@@ -858,6 +860,74 @@ test_cli_write_help(void **state)
 	cli_result_free(&r);
 }
 
+/* The stamp of entry index, decoded through the reader. */
+static wb_stamp *
+stamp_at(wb_entry **e_out, uint64_t index)
+{
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	wb_stamp *st = NULL;
+	wb_problem p;
+
+	assert_int_equal(wb_rpc_get_entry(&bytes, &len, W->reader, index, &p),
+	                 WB_OK);
+	assert_int_equal(wb_entry_decode(e_out, bytes, len), WB_OK);
+	free(bytes);
+	assert_int_equal(
+	        wb_stamp_decode(&st, (*e_out)->body, (*e_out)->body_len),
+	        WB_OK);
+	return st;
+}
+
+/* --from-location and --to-location: a source and a destination of CBV
+ * type location, beside the parties of --to and --owner. */
+static void
+test_cli_write_ship_locations(void **state)
+{
+	struct world *w = *state;
+	uint64_t ship, receive;
+	wb_entry *e = NULL;
+	wb_stamp *st;
+
+	(void)STAMP(w->bakery, "commission", LOAF_4, "--location", BAKERY);
+	ship = STAMP(w->bakery, "ship", LOAF_4, "--to", SHOP_P,
+	             "--from-location", BAKERY, "--to-location", STORE1,
+	             "--location", BAKERY);
+	receive = STAMP(w->shop, "receive", LOAF_4, "--owner", SHOP_P,
+	                "--from-location", BAKERY, "--location", STORE1);
+
+	st = stamp_at(&e, ship);
+	assert_int_equal(st->n_sources, 1);
+	assert_string_equal(st->sources[0].type, "location");
+	assert_string_equal(st->sources[0].value, BAKERY);
+	assert_int_equal(st->n_destinations, 2);
+	assert_string_equal(st->destinations[0].type, "possessing_party");
+	assert_string_equal(st->destinations[0].value, SHOP_P);
+	assert_string_equal(st->destinations[1].type, "location");
+	assert_string_equal(st->destinations[1].value, STORE1);
+	wb_stamp_free(st);
+	wb_entry_free(e);
+
+	st = stamp_at(&e, receive);
+	assert_int_equal(st->n_sources, 1);
+	assert_string_equal(st->sources[0].type, "location");
+	assert_string_equal(st->sources[0].value, BAKERY);
+	assert_int_equal(st->n_destinations, 1);
+	assert_string_equal(st->destinations[0].type, "owning_party");
+	wb_stamp_free(st);
+	wb_entry_free(e);
+
+	/* Only the kinds that move goods take them; a value is needed. */
+	expect_fail(RUN("stamp", "sell", LOAF_4, "--to-location", STORE1,
+	                "--key", w->shop),
+	            2, "--to-location");
+	expect_fail(RUN("stamp", "pack", "--parent", CASE1, LOAF_4,
+	                "--from-location", BAKERY, "--key", w->shop),
+	            2, "--from-location");
+	expect_fail(RUN("stamp", "ship", LOAF_4, "--from-location"), 2,
+	            "--from-location");
+}
+
 int
 main(void)
 {
@@ -870,6 +940,7 @@ main(void)
 		cmocka_unit_test(test_cli_write_errors),
 		cmocka_unit_test(test_cli_write_rejects_leave_nothing),
 		cmocka_unit_test(test_cli_write_help),
+		cmocka_unit_test(test_cli_write_ship_locations),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -232,6 +232,22 @@ int cli_log_anchor(char origin[WB_KEY_NAME_MAX + 1], wb_pubkey *pk,
 json_t *cli_recall_status_json(const wb_recall_status *s);
 void cli_recall_status_print(const wb_recall_status *s, const char *twin);
 
+/* The master-data names of locations, for the read commands (cli_read.c):
+ * each distinct ID is asked once (wb_rpc_master_data). Names are a
+ * courtesy: an ID never described, or a failed lookup, has the name "". */
+typedef struct {
+	char **ids, **names;
+	size_t n, cap;
+	bool offline; /* a lookup went unanswered: ask no more */
+} cli_places;
+
+/** The name of location id ("" when none; NULL and "" have none). */
+const char *cli_place_name(cli_places *pl, wb_rpc_client *c, const char *id);
+/** "ID (Name)", or the ID alone without a name, written to out. */
+const char *cli_place_label(char *out, size_t size, cli_places *pl,
+                            wb_rpc_client *c, const char *id);
+void cli_places_fini(cli_places *pl);
+
 int cmd_history(int argc, char **argv);
 int cmd_passport(int argc, char **argv);
 int cmd_where(int argc, char **argv);

@@ -24,7 +24,9 @@ static const char export_help[] =
         "critical tracking event (harvesting, cooling, initial packing, first\n"
         "land-based receiving, shipping, receiving, transformation) of the lot,\n"
         "the lots it was made from, the lots made from it, and the items and\n"
-        "containers that carried them, sorted by event date, then journal index.\n"
+        "containers that carried them (every container, unpacked since or\n"
+        "not), sorted by event date, then journal index. docs/fsma204.md says\n"
+        "which sources and destinations give ship_from and ship_to.\n"
         "Beside it, the proof bundle holds every row's entry with its inclusion\n"
         "proof, the master data that names places and products, and the signed\n"
         "checkpoint they all lead to: `waybill audit --fsma204 FILE.csv` checks\n"
@@ -85,6 +87,7 @@ typedef struct {
 typedef struct {
 	size_t from, to;
 	wb_edge_type type;
+	uint64_t opened, closed; /* closed 0: still open */
 } gedge;
 
 typedef struct {
@@ -220,7 +223,8 @@ graph_add(graph *g, const wb_trace *t)
 		}
 		g->e[g->ne++] =
 		        (gedge){ map[t->edges[i].from], map[t->edges[i].to],
-			         t->edges[i].type };
+			         t->edges[i].type, t->edges[i].opened,
+			         t->edges[i].closed };
 	}
 	free(map);
 	return ok;
@@ -239,13 +243,16 @@ graph_fini(graph *g)
 }
 
 /*
- * The lots an item or container stands for: from a container to what it
- * contains, from an item to the lot it is a member of — never the other
- * way, so shipping one item is not a row of its case-mates' lots. out
- * holds g->n positions.
+ * The lots an item or container stands for in the stamp at index `at`:
+ * from a container to what it contained then (packed before, unpacked
+ * after: a case's shipping is a row of the loaves it carried, not of what
+ * it held before or after), from an item to the lot it is a member of —
+ * never the other way, so shipping one item is not a row of its
+ * case-mates' lots. out holds g->n positions.
  */
 static size_t
-lots_of(size_t *out, const graph *g, size_t start, bool *seen, size_t *queue)
+lots_of(size_t *out, const graph *g, size_t start, uint64_t at, bool *seen,
+        size_t *queue)
 {
 	size_t head = 0, tail = 0, n = 0;
 
@@ -262,6 +269,11 @@ lots_of(size_t *out, const graph *g, size_t start, bool *seen, size_t *queue)
 		for (size_t k = g->first[cur]; k < g->first[cur + 1]; k++) {
 			const gedge *e = &g->e[k];
 
+			if (e->type == WB_EDGE_CONTAINS &&
+			    (at < e->opened ||
+			     (e->closed != 0 && at >= e->closed))) {
+				continue; /* not in the container then */
+			}
 			if ((e->type == WB_EDGE_CONTAINS ||
 			     e->type == WB_EDGE_MEMBER_OF) &&
 			    !seen[e->to]) {
@@ -528,7 +540,7 @@ attribute(fsma_item *it, const graph *g, size_t *lots, bool *seen,
 		    (pos = node_find(g, key)) == SIZE_MAX) {
 			continue;
 		}
-		nl = lots_of(lots, g, pos, seen, queue);
+		nl = lots_of(lots, g, pos, it->index, seen, queue);
 		for (size_t k = 0; k < nl && ok; k++) {
 			ok = add_row(it, g->v[lots[k]].id, ids[i]);
 		}
@@ -697,10 +709,13 @@ write_files(const export_opts *o, const fsma_bundle *b, const fsma_row *rows,
 	return CLI_OK;
 }
 
+/* Every edge the lot's lineage ever had, closed ones too: a case unpacked
+ * at the store still carried the lot's items there, and its shipping and
+ * receiving are the lot's records. */
 static int
 trace_lineage(graph *g, wb_rpc_client *c, const char *lot)
 {
-	wb_trace_opts to = { .max_nodes = 100000 };
+	wb_trace_opts to = { .max_nodes = 100000, .include_closed = true };
 	wb_problem p = { 0 };
 	wb_trace *t = NULL;
 	wb_err rc;

@@ -145,28 +145,35 @@ load_or_make_log_key(wb_signer **out, const char *path, const char *origin,
 }
 
 static void
-print_key(FILE *f, const char *label, const char *name, const wb_pubkey *pk,
-          bool json)
+print_key(FILE *f, const char *label, const char *name, const wb_pubkey *pk)
 {
 	char *text = NULL;
 	char hex[2 * WB_PUBKEY_LEN + 1];
 
 	if (name != NULL && wb_verifier_format(&text, name, pk) == WB_OK) {
-		if (json) {
-			fprintf(f, "\"%s\":", label);
-			cli_json_string(f, text);
-		} else {
-			fprintf(f, "%-12s %s\n", label, text);
-		}
+		fprintf(f, "%-12s %s\n", label, text);
 		free(text);
 		return;
 	}
 	wb_hex_encode(hex, pk->b, WB_PUBKEY_LEN);
-	if (json) {
-		fprintf(f, "\"%s\":\"%s\"", label, hex);
-	} else {
-		fprintf(f, "%-12s %s (Ed25519, hex)\n", label, hex);
+	fprintf(f, "%-12s %s (Ed25519, hex)\n", label, hex);
+}
+
+/* A key as JSON: its verifier key text, or hex without a name. */
+static json_t *
+key_json(const char *name, const wb_pubkey *pk)
+{
+	char *text = NULL;
+	char hex[2 * WB_PUBKEY_LEN + 1];
+	json_t *v;
+
+	if (name != NULL && wb_verifier_format(&text, name, pk) == WB_OK) {
+		v = json_string(text);
+		free(text);
+		return v;
 	}
+	wb_hex_encode(hex, pk->b, WB_PUBKEY_LEN);
+	return json_string(hex);
 }
 
 static int
@@ -188,28 +195,45 @@ print_info(wb_journal *j, bool json)
 	wb_hex_encode(id, wb_journal_ledger_id(j), WB_HASH_LEN);
 	wb_hash_to_hex(root_hex, &root);
 	if (json) {
-		printf("{\"origin\":");
-		cli_json_string(stdout, g->origin);
-		printf(",\"ledger_id\":\"%s\",", id);
-		print_key(stdout, "log_key", g->origin, &g->log_key, true);
-		printf(",");
-		print_key(stdout, "admin_key", g->admin_key_name, &g->admin_key,
-		          true);
-		printf(",\"custody\":\"%s\",\"format_version\":%u,"
-		       "\"max_ids\":%u,\"max_attributes\":%u,"
-		       "\"max_stamp_bytes\":%u,\"size\":%llu,\"root\":\"%s\","
-		       "\"checkpoint\":",
-		       g->custody == WB_CUSTODY_STRICT ? "strict" : "advisory",
-		       g->format_version, g->max_ids, g->max_attributes,
-		       g->max_stamp_bytes, (unsigned long long)size, root_hex);
-		cli_json_string(stdout, cp);
-		printf("}\n");
+		/* Printed as every --json is (cli_json_print: indented, in
+		 * this order), like the server's Info. */
+		json_t *o = json_object();
+
+		if (o != NULL) {
+			json_object_set_new(o, "origin",
+			                    cli_json_str(g->origin));
+			json_object_set_new(o, "ledger_id", json_string(id));
+			json_object_set_new(o, "log_key",
+			                    key_json(g->origin, &g->log_key));
+			json_object_set_new(
+			        o, "admin_key",
+			        key_json(g->admin_key_name, &g->admin_key));
+			json_object_set_new(
+			        o, "custody",
+			        json_string(g->custody == WB_CUSTODY_STRICT
+			                            ? "strict"
+			                            : "advisory"));
+			json_object_set_new(o, "format_version",
+			                    json_integer(g->format_version));
+			json_object_set_new(o, "max_ids",
+			                    json_integer(g->max_ids));
+			json_object_set_new(o, "max_attributes",
+			                    json_integer(g->max_attributes));
+			json_object_set_new(o, "max_stamp_bytes",
+			                    json_integer(g->max_stamp_bytes));
+			json_object_set_new(o, "size",
+			                    json_integer((json_int_t)size));
+			json_object_set_new(o, "root", json_string(root_hex));
+			json_object_set_new(o, "checkpoint", cli_json_str(cp));
+		}
+		free(cp);
+		return cli_json_print(o);
 	} else {
 		printf("%-12s %s\n", "origin", g->origin);
 		printf("%-12s %s\n", "ledger ID", id);
-		print_key(stdout, "log key", g->origin, &g->log_key, false);
-		print_key(stdout, "admin key", g->admin_key_name, &g->admin_key,
-		          false);
+		print_key(stdout, "log key", g->origin, &g->log_key);
+		print_key(stdout, "admin key", g->admin_key_name,
+		          &g->admin_key);
 		printf("%-12s %s\n", "custody",
 		       g->custody == WB_CUSTODY_STRICT ? "strict" : "advisory");
 		printf("%-12s %u IDs, %u attributes, %u bytes per stamp\n",

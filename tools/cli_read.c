@@ -243,6 +243,123 @@ cli_json_time(const wb_time *t)
 	return json_string(buf);
 }
 
+/* The name a master-data stamp gives its element: the attribute whose key
+ * ends in the word "name" (cbvmda:name, urn:epcglobal:cbv:mda#name, name),
+ * as the passport reads it. "" when it gives none. */
+static void
+master_name(char **out, const uint8_t *bytes, size_t len)
+{
+	wb_entry *e = NULL;
+	wb_stamp *s = NULL;
+	const char *name = "";
+
+	if (wb_entry_decode(&e, bytes, len) == WB_OK &&
+	    e->type == WB_ENTRY_STAMP &&
+	    wb_stamp_decode(&s, e->body, e->body_len) == WB_OK &&
+	    s->master_data != NULL) {
+		for (size_t i = 0; i < s->master_data->n_attributes; i++) {
+			const wb_attribute *a = &s->master_data->attributes[i];
+			size_t kl = strlen(a->key);
+
+			if (a->text != NULL && kl >= 4 &&
+			    strcmp(a->key + kl - 4, "name") == 0 &&
+			    (kl == 4 || strchr(":#/", a->key[kl - 5]))) {
+				name = a->text;
+				break;
+			}
+		}
+	}
+	*out = strdup(name);
+	wb_stamp_free(s);
+	wb_entry_free(e);
+}
+
+const char *
+cli_place_name(cli_places *pl, wb_rpc_client *c, const char *id)
+{
+	uint8_t *bytes = NULL;
+	uint64_t index = 0;
+	size_t len = 0;
+	wb_problem p = { 0 };
+	char *name = NULL, *copy;
+	wb_err rc;
+
+	if (id == NULL || id[0] == '\0') {
+		return "";
+	}
+	for (size_t i = 0; i < pl->n; i++) {
+		if (strcmp(pl->ids[i], id) == 0) {
+			return pl->names[i];
+		}
+	}
+	if (pl->offline) {
+		return "";
+	}
+	rc = wb_rpc_master_data(&index, &bytes, &len, c, id, &p);
+	if (rc == WB_OK) {
+		master_name(&name, bytes, len);
+	} else if (!wb_rpc_client_reached(c)) {
+		/* The server went quiet: every further lookup would wait
+		 * for its timeout. Show bare IDs from here on. */
+		pl->offline = true;
+	}
+	free(bytes);
+	if (pl->n == pl->cap) {
+		size_t ncap = pl->cap ? 2 * pl->cap : 8;
+		char **ni = realloc(pl->ids, ncap * sizeof(*ni));
+		char **nn;
+
+		if (ni == NULL) {
+			free(name);
+			return "";
+		}
+		pl->ids = ni;
+		if ((nn = realloc(pl->names, ncap * sizeof(*nn))) == NULL) {
+			free(name);
+			return "";
+		}
+		pl->names = nn;
+		pl->cap = ncap;
+	}
+	if ((copy = strdup(id)) == NULL ||
+	    (name == NULL && (name = strdup("")) == NULL)) {
+		free(copy);
+		free(name);
+		return "";
+	}
+	pl->ids[pl->n] = copy;
+	pl->names[pl->n] = name;
+	return pl->names[pl->n++];
+}
+
+const char *
+cli_place_label(char *out, size_t size, cli_places *pl, wb_rpc_client *c,
+                const char *id)
+{
+	const char *name = cli_place_name(pl, c, id);
+
+	if (id == NULL || id[0] == '\0') {
+		snprintf(out, size, "%s", "");
+	} else if (name[0] == '\0') {
+		snprintf(out, size, "%s", id);
+	} else {
+		snprintf(out, size, "%s (%s)", id, name);
+	}
+	return out;
+}
+
+void
+cli_places_fini(cli_places *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		free(pl->ids[i]);
+		free(pl->names[i]);
+	}
+	free(pl->ids);
+	free(pl->names);
+	memset(pl, 0, sizeof(*pl));
+}
+
 bool
 cli_index_opt(int argc, char **argv, int *i, const char *cmd, const char *name,
               unsigned long long min, unsigned long long max,
@@ -443,7 +560,7 @@ action_name(const wb_stamp *st)
 }
 
 static json_t *
-entry_json(const read_entry *r)
+entry_json(const read_entry *r, cli_places *pl, wb_rpc_client *c)
 {
 	const wb_stamp *st = r->st;
 	json_t *o = json_object();
@@ -479,6 +596,12 @@ entry_json(const read_entry *r)
 	                                         ? st->biz_location->id
 	                                         : NULL));
 	json_object_set_new(
+	        o, "location_name",
+	        cli_json_str(
+	                st && st->biz_location
+	                        ? cli_place_name(pl, c, st->biz_location->id)
+	                        : NULL));
+	json_object_set_new(
 	        o, "read_point",
 	        cli_json_str(st && st->read_point ? st->read_point->id : NULL));
 	json_object_set_new(o, "leaf_hash",
@@ -487,10 +610,11 @@ entry_json(const read_entry *r)
 }
 
 static void
-entry_row(cli_table *t, const read_entry *r)
+entry_row(cli_table *t, const read_entry *r, cli_places *pl, wb_rpc_client *c)
 {
 	const wb_stamp *st = r->st;
 	char idx[24], when[64] = "", signer[WB_KEY_NAME_MAX + 16];
+	char place[WB_ID_MAX + 300];
 	const char *loc = NULL;
 
 	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)r->index);
@@ -514,15 +638,19 @@ entry_row(cli_table *t, const read_entry *r)
 	              st && st->biz_step ? wb_cbv_word(st->biz_step) : NULL,
 	              st && st->disposition ? wb_cbv_word(st->disposition)
 	                                    : NULL,
-	              r->e->type == WB_ENTRY_GENESIS ? NULL : signer, loc);
+	              r->e->type == WB_ENTRY_GENESIS ? NULL : signer,
+	              cli_place_label(place, sizeof(place), pl, c, loc));
 }
 
-/* Prints entries as a table or a JSON array under "entries" of obj. */
+/* Prints entries as a table or a JSON array under "entries" of obj; the
+ * locations with their master-data names, asked through c. */
 static int
-print_entries(read_entry *v, size_t n, json_t *obj, bool json)
+print_entries(read_entry *v, size_t n, json_t *obj, bool json, wb_rpc_client *c)
 {
+	cli_places pl = { 0 };
 	cli_table t;
 	json_t *arr;
+	int code;
 
 	if (json) {
 		if (obj == NULL || (arr = json_array()) == NULL) {
@@ -530,8 +658,9 @@ print_entries(read_entry *v, size_t n, json_t *obj, bool json)
 			return cli_json_print(NULL);
 		}
 		for (size_t i = 0; i < n; i++) {
-			json_array_append_new(arr, entry_json(&v[i]));
+			json_array_append_new(arr, entry_json(&v[i], &pl, c));
 		}
+		cli_places_fini(&pl);
 		json_object_set_new(obj, "count", json_integer((json_int_t)n));
 		json_object_set_new(obj, "entries", arr);
 		return cli_json_print(obj);
@@ -545,15 +674,17 @@ print_entries(read_entry *v, size_t n, json_t *obj, bool json)
 	cli_table_row(&t, "INDEX", "EVENT TIME", "KIND", "BIZ STEP",
 	              "DISPOSITION", "SIGNER", "LOCATION");
 	for (size_t i = 0; i < n; i++) {
-		entry_row(&t, &v[i]);
+		entry_row(&t, &v[i], &pl, c);
 	}
+	cli_places_fini(&pl);
 	if (t.failed) {
-		cli_table_fini(&t);
-		return cli_fail(CLI_ERROR, "read", "out of memory");
+		code = cli_fail(CLI_ERROR, "read", "out of memory");
+	} else {
+		cli_table_print(&t, stdout);
+		code = CLI_OK;
 	}
-	cli_table_print(&t, stdout);
 	cli_table_fini(&t);
-	return CLI_OK;
+	return code;
 }
 
 typedef struct {
@@ -605,9 +736,10 @@ static const char history_help[] =
         "\n"
         "Lists the entries that touched a twin (any of its forms: EPC URI,\n"
         "GS1 Digital Link, canonical key), oldest first: index, event time\n"
-        "(UTC), kind, business step, disposition, signer and location. --json\n"
-        "adds the event ID, record time, read point, the signer's key and the\n"
-        "leaf hash (SHA-256 of 0x00 and the entry: what inclusion proofs\n"
+        "(UTC), kind, business step, disposition, signer and location (with\n"
+        "its master-data name, when described). --json adds the event ID,\n"
+        "record time, read point, the location's name, the signer's key and\n"
+        "the leaf hash (SHA-256 of 0x00 and the entry: what inclusion proofs\n"
         "prove).\n"
         "\n"
         "  --reverse         newest first\n"
@@ -695,7 +827,7 @@ cmd_history(int argc, char **argv)
 	if (obj != NULL) {
 		json_object_set_new(obj, "twin", cli_json_str(twin));
 	}
-	code = print_entries(l.v, l.n, obj, o.json);
+	code = print_entries(l.v, l.n, obj, o.json, c);
 out:
 	free(idx);
 	entry_list_fini(&l, &nc);
@@ -875,7 +1007,7 @@ cmd_search(int argc, char **argv)
 		json_object_set_new(obj, "next",
 		                    json_integer((json_int_t)next));
 	}
-	code = print_entries(l.v, l.n, obj, o.json);
+	code = print_entries(l.v, l.n, obj, o.json, c);
 	if (code == CLI_OK && !o.json && next != 0) {
 		printf("(more: --after %llu)\n", (unsigned long long)next);
 	}
@@ -1136,9 +1268,15 @@ static const char where_help[] =
         "usage: waybill where TWIN [options]\n"
         "\n"
         "A twin's custody and location timeline, by event time: each step's\n"
-        "index, time, act (commission, ship, receive, pack, ...), business\n"
-        "step, location, signer and the custodian after it. Steps declared in\n"
-        "error are shown, marked, without effect.\n"
+        "index, time, act (commission, ship, receive, pack, ...), the\n"
+        "container it came through (VIA), business step, location (with its\n"
+        "master-data name), signer and the custodian after it. Besides the\n"
+        "twin's own stamps, the timeline holds the stamps of every container\n"
+        "it was in, from its packing to its unpacking (a case shipped and\n"
+        "received moved the loaves in it): VIA names that container, \"-\"\n"
+        "marks the twin's own stamps. Steps declared in error are shown,\n"
+        "marked, without effect. --json gives \"via\" (null for its own) and\n"
+        "\"location_name\" for each step.\n"
         "\n"
         "Reads need a registered key (--key).\n";
 
@@ -1151,6 +1289,7 @@ cmd_where(int argc, char **argv)
 	wb_signer *key = NULL;
 	wb_where_step *v = NULL;
 	size_t n = 0;
+	cli_places pl = { 0 };
 	wb_problem p = { 0 };
 	int code;
 	wb_err rc;
@@ -1184,8 +1323,12 @@ cmd_where(int argc, char **argv)
 			json_object_set_new(s, "act", cli_json_str(v[i].act));
 			json_object_set_new(s, "biz_step",
 			                    cli_json_str(v[i].biz_step));
+			json_object_set_new(s, "via", cli_json_str(v[i].via));
 			json_object_set_new(s, "location",
 			                    cli_json_str(v[i].location));
+			json_object_set_new(s, "location_name",
+			                    cli_json_str(cli_place_name(
+			                            &pl, c, v[i].location)));
 			json_object_set_new(s, "read_point",
 			                    cli_json_str(v[i].read_point));
 			json_object_set_new(
@@ -1208,11 +1351,12 @@ cmd_where(int argc, char **argv)
 	} else {
 		cli_table t;
 
-		cli_table_init(&t, 7);
-		cli_table_row(&t, "INDEX", "EVENT TIME", "ACT", "BIZ STEP",
-		              "LOCATION", "SIGNER", "CUSTODIAN");
+		cli_table_init(&t, 8);
+		cli_table_row(&t, "INDEX", "EVENT TIME", "ACT", "VIA",
+		              "BIZ STEP", "LOCATION", "SIGNER", "CUSTODIAN");
 		for (size_t i = 0; i < n; i++) {
 			char idx[32], when[64], act[64];
+			char place[WB_ID_MAX + 300];
 
 			snprintf(idx, sizeof(idx), "%llu",
 			         (unsigned long long)v[i].index);
@@ -1222,16 +1366,22 @@ cmd_where(int argc, char **argv)
 			                v[i].event_time.has_nanos);
 			snprintf(act, sizeof(act), "%s%s", v[i].act,
 			         v[i].declared ? " (declared in error)" : "");
-			cli_table_row(&t, idx, when, act,
-			              wb_cbv_word(v[i].biz_step),
-			              v[i].location[0] ? v[i].location
-			                               : v[i].read_point,
+			cli_place_label(place, sizeof(place), &pl, c,
+			                v[i].location[0] ? v[i].location
+			                                 : v[i].read_point);
+			cli_table_row(&t, idx, when, act, v[i].via,
+			              wb_cbv_word(v[i].biz_step), place,
 			              v[i].signer_name, v[i].custodian_name);
 		}
-		cli_table_print(&t, stdout);
+		if (t.failed) {
+			code = cli_fail(CLI_ERROR, "where", "out of memory");
+		} else {
+			cli_table_print(&t, stdout);
+		}
 		cli_table_fini(&t);
 	}
 out:
+	cli_places_fini(&pl);
 	free(v);
 	cli_read_close(c, key);
 	return code;

@@ -401,7 +401,8 @@ enum {
 	F_LOT = 1u << 2,       /* --lot, --ilmd */
 	F_PARENT = 1u << 3,    /* --parent (--asset) */
 	F_TRANSFORM = 1u << 4, /* --input, --output, --input-qty, ... */
-	F_PARTY = 1u << 5,     /* --to, --owner, --destination, --from */
+	F_PARTY = 1u << 5,     /* --to, --owner, --destination, --from,
+	                        * --from-location, --to-location */
 	F_WHERE = 1u << 6,     /* --location, --read-point, --biz-step, ... */
 	F_KV = 1u << 7,        /* positional KEY=VALUE attributes */
 	F_RECALL = 1u << 8,    /* --target, --reason, --class, --reference */
@@ -460,13 +461,19 @@ static const char stamp_help[] =
         "      --lot puts cbvmda:lotNumber in the ILMD: GS1 items become members\n"
         "      of the lot of their GTIN (what a recall of the lot reaches).\n"
         "      Commission a lot itself with --quantity LGTIN:QTY:UOM.\n"
-        "  ship ID... [--to PARTY] [--destination LOCATION] [--owner PARTY]\n"
+        "  ship ID... [--to PARTY] [--to-location SGLN] [--owner PARTY]\n"
+        "           [--from-location SGLN]\n"
         "      ObjectEvent OBSERVE, bizStep shipping, disposition in_transit: in\n"
         "      transit to PARTY (a possessing_party destination: the receiver's\n"
         "      registered party ID); only PARTY may then receive it.\n"
-        "  receive ID... [--owner PARTY]\n"
+        "  receive ID... [--owner PARTY] [--from-location SGLN]\n"
+        "              [--to-location SGLN]\n"
         "      bizStep receiving, disposition in_progress: you become custodian\n"
         "      (and PARTY, when registered, the owner).\n"
+        "      --from-location and --to-location name the places the goods\n"
+        "      left and arrive at (a source and a destination of CBV type\n"
+        "      location, e.g. urn:epc:id:sgln:4000001.00001.0): the ship_from\n"
+        "      and ship_to of the FSMA 204 export (docs/fsma204.md).\n"
         "  pack --parent CONTAINER CHILD...     AggregationEvent ADD, packing\n"
         "  unpack --parent CONTAINER [CHILD...] AggregationEvent DELETE,\n"
         "      unpacking (no children: everything in the container)\n"
@@ -507,6 +514,10 @@ static const char stamp_help_options[] =
         "  --biz-tx [TYPE=]ID a business transaction (e.g. po=urn:...);\n"
         "                     repeatable\n"
         "  --from PARTY       source party (possessing_party)\n"
+        "  --from-location ID source location (CBV type location): where\n"
+        "                     the goods left from\n"
+        "  --to-location ID   destination location (CBV type location): where\n"
+        "                     they are going (the same as --destination)\n"
         "  --quantity Q       a quantity: CLASS[:QTY[:UOM]], e.g.\n"
         "                     urn:epc:class:lgtin:4012345.012345.L1:500:KGM\n"
         "                     (UOM: a UN/ECE Rec 20 code with a letter)\n"
@@ -938,10 +949,19 @@ stamp_opt(stamp_args *a, int argc, char **argv, int *i, int *code)
 		}
 		return true;
 	}
-	if (cli_opt(argc, argv, i, "--destination", &v)) {
-		if ((*code = need_flags(a, F_PARTY, "--destination")) ==
-		    CLI_OK) {
+	if (cli_opt(argc, argv, i, "--destination", &v) ||
+	    cli_opt(argc, argv, i, "--to-location", &v)) {
+		if ((*code = need_flags(a, F_PARTY,
+		                        just_parsed(argv, *i, flag,
+		                                    sizeof(flag)))) == CLI_OK) {
 			tv_add(&a->destinations, "location", v);
+		}
+		return true;
+	}
+	if (cli_opt(argc, argv, i, "--from-location", &v)) {
+		if ((*code = need_flags(a, F_PARTY, "--from-location")) ==
+		    CLI_OK) {
+			tv_add(&a->sources, "location", v);
 		}
 		return true;
 	}

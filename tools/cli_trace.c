@@ -115,22 +115,31 @@ cli_recall_status_print(const wb_recall_status *s, const char *twin)
 
 static const char trace_help[] =
         "usage: waybill trace TWIN [--up|--down|--both] [--depth N]\n"
-        "                     [--as-of N] [--dot] [options]\n"
+        "                     [--as-of N] [--include-closed] [--dot]\n"
+        "                     [options]\n"
         "\n"
         "Walks the lineage graph from a twin. Upstream (the default) finds\n"
         "what went into it: the inputs it was made from, its lot, the\n"
         "children of a container, the parts of an asset. Downstream finds\n"
         "where it went: outputs made from it, members of a lot, the\n"
         "containers and assets that hold it. Edges: contains, made-from,\n"
-        "installed-in, member-of, each with the entry that opened it (and\n"
-        "closed it).\n"
+        "installed-in, member-of, each with the entry that opened it.\n"
         "\n"
-        "  --up, --down, --both   the direction (default --up)\n"
+        "By default only the edges open now (or at --as-of) count: a case\n"
+        "unpacked, a part removed is no longer linked. --include-closed walks\n"
+        "every edge ever opened up to that point, each closed one with the\n"
+        "entry and time that closed it (the CLOSED column; \"closed\" and\n"
+        "\"closed_at\" in JSON; dashed in --dot): every case a lot's items\n"
+        "travelled in, every aircraft a part flew on.\n"
+        "\n"
+        "  --up, --down, --both   the direction: one of them (default --up)\n"
         "  --depth N              at most N steps (default 32)\n"
         "  --as-of N              the graph as entry N left it\n"
+        "  --include-closed       also the edges closed since they opened\n"
         "  --dot                  Graphviz input: nodes labelled with the ID\n"
         "                         and its kind, edges with their type and the\n"
-        "                         opening entry (`| dot -Tsvg >trace.svg`)\n"
+        "                         opening entry, closed ones dashed with the\n"
+        "                         closing entry (`| dot -Tsvg >trace.svg`)\n"
         "\n"
         "Reads need a registered key (--key).\n";
 
@@ -306,9 +315,18 @@ static void
 trace_table(const wb_trace *t, const char *direction)
 {
 	cli_table tb;
+	size_t closed = 0;
+	char n_closed[48] = "";
 
-	printf("%s from %s: %zu twins, %zu edges%s\n", direction,
+	for (size_t i = 0; i < t->n_edges; i++) {
+		closed += t->edges[i].closed != 0;
+	}
+	if (closed > 0) {
+		snprintf(n_closed, sizeof(n_closed), " (%zu closed)", closed);
+	}
+	printf("%s from %s: %zu twins, %zu edges%s%s\n", direction,
 	       t->n_nodes ? t->nodes[0].id : "?", t->n_nodes, t->n_edges,
+	       n_closed,
 	       t->truncated
 	               ? " (truncated: a depth or size limit stopped the walk; raise --depth)"
 	               : "");
@@ -341,7 +359,7 @@ trace_table(const wb_trace *t, const char *direction)
 int
 cmd_trace(int argc, char **argv)
 {
-	const char *twin = NULL;
+	const char *twin = NULL, *direction = NULL;
 	unsigned long long depth = 0, as_of = 0;
 	bool up = true, down = false, dot = false;
 	wb_trace_opts to = { 0 };
@@ -366,14 +384,23 @@ cmd_trace(int argc, char **argv)
 		           cli_index_opt(argc, argv, &i, "trace", "--as-of", 1,
 		                         UINT64_MAX, &as_of)) {
 			continue;
-		} else if (strcmp(argv[i], "--up") == 0) {
-			up = true;
-			down = false;
-		} else if (strcmp(argv[i], "--down") == 0) {
-			up = false;
-			down = true;
-		} else if (strcmp(argv[i], "--both") == 0) {
-			up = down = true;
+		} else if (strcmp(argv[i], "--up") == 0 ||
+		           strcmp(argv[i], "--down") == 0 ||
+		           strcmp(argv[i], "--both") == 0) {
+			/* One direction: "--up --down" reads as both to some
+			 * and as the last to others, so it is refused. */
+			if (direction != NULL &&
+			    strcmp(direction, argv[i]) != 0) {
+				return cli_fail(
+				        CLI_USAGE, "trace",
+				        "%s and %s together: give one direction, --up, --down or --both (both ways)",
+				        direction, argv[i]);
+			}
+			direction = argv[i];
+			up = strcmp(argv[i], "--down") != 0;
+			down = strcmp(argv[i], "--up") != 0;
+		} else if (strcmp(argv[i], "--include-closed") == 0) {
+			to.include_closed = true;
 		} else if (strcmp(argv[i], "--dot") == 0) {
 			dot = true;
 		} else if (argv[i][0] != '-' && twin == NULL) {
@@ -423,6 +450,8 @@ cmd_trace(int argc, char **argv)
 			        obj, "as_of",
 			        as_of ? json_integer((json_int_t)as_of)
 			              : json_null());
+			json_object_set_new(obj, "include_closed",
+			                    json_boolean(to.include_closed));
 			for (size_t k = 0; k < n_t; k++) {
 				json_object_set_new(obj, dir[k],
 				                    trace_json(t[k], dir[k]));
@@ -461,8 +490,9 @@ static const char recall_help[] =
         "        runs with --public-recall-status.\n"
         "impact  everything the recall at RECALL_INDEX affects and every\n"
         "        container holding affected stock, counted by custodian and\n"
-        "        location, with one page of the twins (--offset, --limit;\n"
-        "        --all lists them all).\n"
+        "        location (with its master-data name), with one page of the\n"
+        "        twins (--offset, --limit; --all lists them all). --json\n"
+        "        adds \"location_name\" to the groups and twins.\n"
         "since   the recalls and lifts recorded after entry INDEX, oldest\n"
         "        first (at most --max), for a system that missed notices.\n"
         "\n"
@@ -531,7 +561,7 @@ recall_status(int argc, char **argv)
 }
 
 static json_t *
-impact_group_json(const wb_impact_group *g)
+impact_group_json(const wb_impact_group *g, cli_places *pl, wb_rpc_client *c)
 {
 	json_t *o = json_object();
 
@@ -541,6 +571,9 @@ impact_group_json(const wb_impact_group *g)
 		json_object_set_new(o, "custodian_name",
 		                    cli_json_str(g->custodian_name));
 		json_object_set_new(o, "location", cli_json_str(g->location));
+		json_object_set_new(
+		        o, "location_name",
+		        cli_json_str(cli_place_name(pl, c, g->location)));
 		json_object_set_new(o, "affected",
 		                    json_integer((json_int_t)g->affected));
 		json_object_set_new(o, "holding",
@@ -570,6 +603,7 @@ recall_impact(int argc, char **argv)
 	wb_signer *key = NULL;
 	wb_recall_impact *im = NULL;
 	json_t *twins = NULL;
+	cli_places pl = { 0 };
 	cli_table tt;
 	size_t shown = 0, next = 0;
 	wb_problem p = { 0 };
@@ -634,6 +668,7 @@ recall_impact(int argc, char **argv)
 			const wb_impact_twin *tw = &im->twins[i];
 			const char *cn = custodian_name(im, tw->custodian);
 			json_t *j = json_object();
+			char place[WB_ID_MAX + 300];
 
 			if (j != NULL) {
 				json_object_set_new(j, "id",
@@ -650,11 +685,16 @@ recall_impact(int argc, char **argv)
 				                    cli_json_str(cn));
 				json_object_set_new(j, "location",
 				                    cli_json_str(tw->location));
+				json_object_set_new(
+				        j, "location_name",
+				        cli_json_str(cli_place_name(
+				                &pl, c, tw->location)));
 				json_array_append_new(twins, j);
 			}
 			cli_table_row(&tt, tw->id,
 			              tw->holding ? "holding" : "affected", cn,
-			              tw->location);
+			              cli_place_label(place, sizeof(place), &pl,
+			                              c, tw->location));
 		}
 		shown += im->n_twins;
 		next = im->next;
@@ -668,7 +708,8 @@ recall_impact(int argc, char **argv)
 
 		for (size_t i = 0; obj && groups && i < im->n_groups; i++) {
 			json_array_append_new(
-			        groups, impact_group_json(&im->groups[i]));
+			        groups,
+			        impact_group_json(&im->groups[i], &pl, c));
 		}
 		if (obj != NULL && groups != NULL) {
 			json_object_set_new(
@@ -703,12 +744,15 @@ recall_impact(int argc, char **argv)
 		cli_table_row(&g, "CUSTODIAN", "LOCATION", "AFFECTED",
 		              "HOLDING");
 		for (size_t i = 0; i < im->n_groups; i++) {
-			char a[24], h[24];
+			char a[24], h[24], place[WB_ID_MAX + 300];
 
 			snprintf(a, sizeof(a), "%zu", im->groups[i].affected);
 			snprintf(h, sizeof(h), "%zu", im->groups[i].holding);
 			cli_table_row(&g, im->groups[i].custodian_name,
-			              im->groups[i].location, a, h);
+			              cli_place_label(place, sizeof(place), &pl,
+			                              c,
+			                              im->groups[i].location),
+			              a, h);
 		}
 		cli_table_print(&g, stdout);
 		cli_table_fini(&g);
@@ -721,6 +765,7 @@ recall_impact(int argc, char **argv)
 	}
 out:
 	json_decref(twins);
+	cli_places_fini(&pl);
 	cli_table_fini(&tt);
 	wb_recall_impact_free(im);
 	cli_read_close(c, key);

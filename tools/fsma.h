@@ -110,10 +110,11 @@ bool fsma_creates(const wb_stamp *s, const char *tlc_key);
  * when it names neither. */
 const char *fsma_place(const wb_stamp *s);
 
-/** The party or location to describe as ship-from (destination false) or
- * ship-to: the source/destination of type location, else of a party
- * type, else the first; a shipping (receiving) CTE without one: its
- * place. NULL when none. */
+/** The location or party to describe as ship-from (destination false) or
+ * ship-to: the source (destination) of CBV type location; else, for a
+ * shipping's ship-from (a receiving's ship-to), the stamp's own place;
+ * else the source (destination) of type possessing_party, else of type
+ * owning_party. Other types feed neither. NULL when none. */
 const char *fsma_ship_end(const wb_stamp *s, const char *cte, bool destination);
 
 /**

@@ -247,27 +247,40 @@ type_word(const char *type)
 	return w;
 }
 
+/* The value of the first source or destination of CBV type `word`. */
+static const char *
+typed(const wb_typed_value *v, size_t n, const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].value != NULL &&
+		    strcmp(type_word(v[i].type), word) == 0) {
+			return v[i].value;
+		}
+	}
+	return NULL;
+}
+
 const char *
 fsma_ship_end(const wb_stamp *s, const char *cte, bool destination)
 {
-	static const char *const prefer[] = { "location", "possessing_party",
-		                              "owning_party" };
 	const wb_typed_value *v = destination ? s->destinations : s->sources;
 	size_t n = destination ? s->n_destinations : s->n_sources;
+	const char *place = fsma_place(s), *end;
+	/* The CTE at whose own place this end is: a shipping leaves from
+	 * where it happens, a receiving arrives where it happens. */
+	bool here = strcmp(cte, destination ? "receiving" : "shipping") == 0;
 
-	for (size_t k = 0; k < 3; k++) {
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].value != NULL &&
-			    strcmp(type_word(v[i].type), prefer[k]) == 0) {
-				return v[i].value;
-			}
-		}
+	if ((end = typed(v, n, "location")) != NULL) {
+		return end;
 	}
-	if (n > 0 && v[0].value != NULL) {
-		return v[0].value;
+	/* A receiving's ship-to is the place it was received at, not the
+	 * party that owns the goods after it (receive --owner). */
+	if (here && place != NULL) {
+		return place;
 	}
-	if (strcmp(cte, destination ? "receiving" : "shipping") == 0) {
-		return fsma_place(s);
+	if ((end = typed(v, n, "possessing_party")) != NULL ||
+	    (end = typed(v, n, "owning_party")) != NULL) {
+		return end;
 	}
 	return NULL;
 }

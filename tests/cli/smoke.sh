@@ -49,14 +49,14 @@ check "init refuses an existing ledger" 5 $?
 check "init without --admin-key is a usage error" 2 $?
 "$W" info --data data --json >info.json
 check "info --json" 0 $?
-contains "info names the admin key" info.json "\"admin_key\":\"$(cat admin.pub)\""
-contains "info gives the size" info.json '"size":1,'
+contains "info names the admin key" info.json "\"admin_key\": *\"$(cat admin.pub)\""
+contains "info gives the size" info.json '"size": *1,'
 "$W" verify --data data --json >verify.json
 check "verify passes" 0 $?
 contains "verify reports ok" verify.json '"ok":true'
 "$W" export --data data --out all.wbx
 check "export writes a file" 0 $?
-"$W" verify --export all.wbx --log-key "$(sed -n 's/.*"log_key":"\([^"]*\)".*/\1/p' info.json)" --json >export.json
+"$W" verify --export all.wbx --log-key "$(sed -n 's/.*"log_key": *"\([^"]*\)".*/\1/p' info.json)" --json >export.json
 check "the export verifies against the log key" 0 $?
 contains "the export was replayed" export.json '"replayed":true'
 head -c -1 all.wbx >cut.wbx
