@@ -188,9 +188,14 @@ put(wr *w, json_t *obj, const char *key, json_t *v)
 		bad(w, WB_EINVAL);
 		return;
 	}
-	if (w->rc != WB_OK || json_object_set_new(obj, key, v) != 0) {
-		bad(w, WB_ENOMEM);
+	if (w->rc != WB_OK) {
 		json_decref(v);
+		return;
+	}
+	/* json_object_set_new() releases v even when it fails (a key that
+	 * is not UTF-8, or no memory): v must not be released again. */
+	if (json_object_set_new(obj, key, v) != 0) {
+		bad(w, WB_EINVAL);
 	}
 }
 
