@@ -149,6 +149,33 @@ int cli_submit_one(wb_rpc_result **res, uint64_t *tree_size, const char *cmd,
                    wb_rpc_client *c, const wb_submission *sub,
                    const char *what);
 
+/* What one item of a batch became (cli_submit_batch). */
+typedef enum {
+	CLI_SENT_WRITTEN,    /* recorded now */
+	CLI_SENT_DUPLICATE,  /* recorded before */
+	CLI_SENT_REFUSED,    /* refused by the ledger: see problem */
+	CLI_SENT_NOT_WRITTEN /* fine itself, in an atomic batch refused for
+	                        another item */
+} cli_sent;
+
+typedef struct {
+	cli_sent status;
+	uint64_t index;     /* written or duplicate */
+	bool custody_gap;   /* written or duplicate */
+	wb_problem problem; /* refused: reason and message (never empty) */
+} cli_outcome;
+
+/**
+ * Submits subs[0, n) in one request (atomic or not) and fills out[0, n)
+ * with what became of each. Returns CLI_OK, or the exit code of a failure
+ * that stops everything (network, ledger full, ...) after printing it
+ * with cmd and what; out is then untouched. Used by `submit` and `epcis
+ * import`, which decide themselves what to send.
+ */
+int cli_submit_batch(cli_outcome *out, const wb_submission *subs, size_t n,
+                     wb_rpc_client *c, bool atomic, uint64_t *tree_size,
+                     const char *cmd, const char *what);
+
 /* Events read from a file (cli_submit.c): JSON Lines, a JSON array or an
  * EPCIS document's eventList. */
 typedef struct {

@@ -705,17 +705,14 @@ send_batch(it_state *st, size_t from, size_t to, wb_rpc_client *c, bool atomic,
            uint64_t *tree_size)
 {
 	wb_submission *subs = calloc(to - from, sizeof(*subs));
+	cli_outcome *out = calloc(to - from, sizeof(*out));
 	size_t *pos = calloc(to - from, sizeof(*pos)), n = 0;
-	wb_rpc_result *res = NULL;
-	wb_problem p = { 0 };
 	bool local_refusal = false;
 	int code = CLI_OK;
-	wb_err rc;
 
-	if (subs == NULL || pos == NULL) {
-		free(subs);
-		free(pos);
-		return cli_fail(CLI_ERROR, "epcis import", "out of memory");
+	if (subs == NULL || pos == NULL || out == NULL) {
+		code = cli_fail(CLI_ERROR, "epcis import", "out of memory");
+		goto out;
 	}
 	for (size_t i = from; i < to; i++) {
 		if (st[i].status == IT_READY) {
@@ -731,36 +728,35 @@ send_batch(it_state *st, size_t from, size_t to, wb_rpc_client *c, bool atomic,
 		}
 		goto out;
 	}
-	rc = wb_rpc_submit(&res, tree_size, c, subs, n, atomic, &p);
-	if (rc != WB_OK && !(rc == WB_EREJECTED && res != NULL)) {
-		code = cli_rpc_fail("epcis import", c, rc, &p,
-		                    "submitting the document's items");
+	if ((code = cli_submit_batch(
+	             out, subs, n, c, atomic, tree_size, "epcis import",
+	             "submitting the document's items")) != CLI_OK) {
 		goto out;
 	}
 	for (size_t k = 0; k < n; k++) {
 		it_state *e = &st[pos[k]];
 
-		if (res[k].err == WB_OK && rc == WB_OK) {
-			e->status =
-			        res[k].duplicate ? IT_DUPLICATE : IT_WRITTEN;
-			e->index = res[k].index;
-			e->custody_gap = res[k].custody_gap;
-		} else if (res[k].err != WB_OK &&
-		           (res[k].problem.reason != WB_REJECT_NONE ||
-		            !atomic)) {
-			refuse_local(e, res[k].problem.reason,
-			             res[k].problem.msg[0] != '\0'
-			                     ? res[k].problem.msg
-			                     : wb_strerror(res[k].err));
-		} else {
-			/* Fine itself: the server names no reason for the
-			 * innocent items of a refused atomic batch. */
+		switch (out[k].status) {
+		case CLI_SENT_WRITTEN:
+		case CLI_SENT_DUPLICATE:
+			e->status = out[k].status == CLI_SENT_DUPLICATE
+			                    ? IT_DUPLICATE
+			                    : IT_WRITTEN;
+			e->index = out[k].index;
+			e->custody_gap = out[k].custody_gap;
+			break;
+		case CLI_SENT_REFUSED:
+			refuse_local(e, out[k].problem.reason,
+			             out[k].problem.msg);
+			break;
+		case CLI_SENT_NOT_WRITTEN:
 			e->status = IT_NOT_WRITTEN;
+			break;
 		}
 	}
 out:
-	wb_rpc_results_free(res, n);
 	free(subs);
+	free(out);
 	free(pos);
 	return code;
 }

@@ -360,6 +360,48 @@ prepare(ev_state *st, const cli_events *evs, const wb_rpc_info *info,
 	return CLI_OK;
 }
 
+int
+cli_submit_batch(cli_outcome *out, const wb_submission *subs, size_t n,
+                 wb_rpc_client *c, bool atomic, uint64_t *tree_size,
+                 const char *cmd, const char *what)
+{
+	wb_rpc_result *res = NULL;
+	wb_problem p = { 0 };
+	wb_err rc;
+
+	rc = wb_rpc_submit(&res, tree_size, c, subs, n, atomic, &p);
+	if (rc != WB_OK && !(rc == WB_EREJECTED && res != NULL)) {
+		return cli_rpc_fail(cmd, c, rc, &p, what);
+	}
+	for (size_t k = 0; k < n; k++) {
+		cli_outcome *o = &out[k];
+
+		memset(o, 0, sizeof(*o));
+		if (res[k].err == WB_OK && rc == WB_OK) {
+			o->status = res[k].duplicate ? CLI_SENT_DUPLICATE
+			                             : CLI_SENT_WRITTEN;
+			o->index = res[k].index;
+			o->custody_gap = res[k].custody_gap;
+		} else if (atomic && rc == WB_EREJECTED &&
+		           res[k].problem.reason == WB_REJECT_NONE) {
+			/* Fine itself; the server names no reason for the
+			 * innocent stamps of a refused atomic batch. */
+			o->status = CLI_SENT_NOT_WRITTEN;
+		} else if (res[k].err != WB_OK) {
+			o->status = CLI_SENT_REFUSED;
+			o->problem = res[k].problem;
+			if (o->problem.msg[0] == '\0') {
+				snprintf(o->problem.msg, sizeof(o->problem.msg),
+				         "%s", wb_strerror(res[k].err));
+			}
+		} else {
+			o->status = CLI_SENT_NOT_WRITTEN;
+		}
+	}
+	wb_rpc_results_free(res, n);
+	return CLI_OK;
+}
+
 /* Sends st[from, to): the ready ones; in atomic mode nothing when one
  * of them was already refused here. Returns CLI_OK or the exit code of a
  * failure that stops everything (network, ledger full, ...). */
@@ -368,17 +410,14 @@ send_batch(ev_state *st, size_t from, size_t to, wb_rpc_client *c, bool atomic,
            uint64_t *tree_size)
 {
 	wb_submission *subs = calloc(to - from, sizeof(*subs));
+	cli_outcome *out = calloc(to - from, sizeof(*out));
 	size_t *pos = calloc(to - from, sizeof(*pos)), n = 0;
-	wb_rpc_result *res = NULL;
-	wb_problem p = { 0 };
 	bool local_refusal = false;
 	int code = CLI_OK;
-	wb_err rc;
 
-	if (subs == NULL || pos == NULL) {
-		free(subs);
-		free(pos);
-		return cli_fail(CLI_ERROR, "submit", "out of memory");
+	if (subs == NULL || pos == NULL || out == NULL) {
+		code = cli_fail(CLI_ERROR, "submit", "out of memory");
+		goto out;
 	}
 	for (size_t i = from; i < to; i++) {
 		if (st[i].status == EV_READY) {
@@ -394,39 +433,26 @@ send_batch(ev_state *st, size_t from, size_t to, wb_rpc_client *c, bool atomic,
 		}
 		goto out;
 	}
-	rc = wb_rpc_submit(&res, tree_size, c, subs, n, atomic, &p);
-	if (rc != WB_OK && !(rc == WB_EREJECTED && res != NULL)) {
-		code = cli_rpc_fail("submit", c, rc, &p, "submitting events");
+	if ((code = cli_submit_batch(out, subs, n, c, atomic, tree_size,
+	                             "submit", "submitting events")) !=
+	    CLI_OK) {
 		goto out;
 	}
 	for (size_t k = 0; k < n; k++) {
 		ev_state *e = &st[pos[k]];
 
-		if (res[k].err == WB_OK && rc == WB_OK) {
-			e->status =
-			        res[k].duplicate ? EV_DUPLICATE : EV_WRITTEN;
-			e->index = res[k].index;
-			e->custody_gap = res[k].custody_gap;
-		} else if (atomic && rc == WB_EREJECTED &&
-		           res[k].problem.reason == WB_REJECT_NONE) {
-			/* Fine itself; the server names no reason for the
-			 * innocent stamps of a refused atomic batch. */
-			e->status = EV_NOT_WRITTEN;
-		} else if (res[k].err != WB_OK) {
-			e->status = EV_REFUSED;
-			e->problem = res[k].problem;
-			if (e->problem.reason == WB_REJECT_NONE &&
-			    e->problem.msg[0] == '\0') {
-				snprintf(e->problem.msg, sizeof(e->problem.msg),
-				         "%s", wb_strerror(res[k].err));
-			}
-		} else {
-			e->status = EV_NOT_WRITTEN;
-		}
+		e->status = out[k].status == CLI_SENT_WRITTEN     ? EV_WRITTEN
+		            : out[k].status == CLI_SENT_DUPLICATE ? EV_DUPLICATE
+		            : out[k].status == CLI_SENT_REFUSED
+		                    ? EV_REFUSED
+		                    : EV_NOT_WRITTEN;
+		e->index = out[k].index;
+		e->custody_gap = out[k].custody_gap;
+		e->problem = out[k].problem;
 	}
 out:
-	wb_rpc_results_free(res, n);
 	free(subs);
+	free(out);
 	free(pos);
 	return code;
 }
