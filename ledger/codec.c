@@ -1594,6 +1594,11 @@ wb_export_item_encode(uint8_t **out, size_t *len_out, const wb_export_header *h,
 		em.entry.len = e->entry_len;
 		em.n_proof = e->n_proof;
 		em.proof = a = enc_hashes(e->proof, e->n_proof, &ok);
+		if (e->leaf_hash != NULL) {
+			em.has_leaf_hash = 1;
+			em.leaf_hash.data = (uint8_t *)(uintptr_t)e->leaf_hash;
+			em.leaf_hash.len = e->leaf_hash_len;
+		}
 		m.item_case = WAYBILL__V1__EXPORT_ITEM__ITEM_ENTRY;
 		m.entry = &em;
 	}
@@ -1703,6 +1708,13 @@ dec_export_entry(wb_export_entry **out, const Waybill__V1__ExportEntry *m)
 	    !dec_hashes(a, &e->proof, &e->n_proof, m->proof, m->n_proof)) {
 		wb_arena_free(a);
 		return WB_EPROTO;
+	}
+	/* Kept as carried, even of the wrong length: the verifier names the
+	 * entry whose hash is malformed, which a refusal here could not. */
+	if (m->has_leaf_hash &&
+	    !dup_bytes(a, &e->leaf_hash, &e->leaf_hash_len, &m->leaf_hash)) {
+		wb_arena_free(a);
+		return WB_ENOMEM;
 	}
 	e->arena_ = a;
 	*out = e;

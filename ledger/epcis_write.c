@@ -125,8 +125,10 @@ civil_from_days(int64_t z, int64_t *y_out, unsigned *m_out, unsigned *d_out)
 bool
 wb_epcis_time_format(char out[40], const wb_time *t, const char *tz)
 {
-	/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z, kept away from the
-	 * int64 edges so adding an offset cannot overflow. */
+	/* 0000-01-01T00:00:00 and 9999-12-31T23:59:59 in the offset written,
+	 * kept away from the int64 edges so adding an offset cannot
+	 * overflow: the instant itself may be up to a day (more than any
+	 * offset) beyond them in UTC. */
 	const int64_t lo = -62167219200, hi = 253402300799;
 	int minutes = 0;
 	char zone[8] = "Z";
@@ -134,7 +136,8 @@ wb_epcis_time_format(char out[40], const wb_time *t, const char *tz)
 	int64_t local, days, secs, y;
 	unsigned mo, d;
 
-	if (t->seconds < lo || t->seconds > hi || t->nanos > 999999999u) {
+	if (t->seconds < lo - 86400 || t->seconds > hi + 86400 ||
+	    t->nanos > 999999999u) {
 		return false;
 	}
 	if (tz != NULL && wb_epcis_tz_parse(&minutes, tz)) {

@@ -98,16 +98,28 @@ registry_before(wb_txn *t, uint64_t from, uint64_t **out, size_t *n_out)
 	return WB_OK;
 }
 
-/* Writes entry `index` with (optionally) its inclusion proof at `to`. */
+/*
+ * Writes entry `index` with (optionally) its inclusion proof at `to`, and
+ * the leaf hash stored for it when it was appended (the level-0 Merkle
+ * node). The bytes are copied as stored, not checked against that hash:
+ * the auditor compares the two, so an entry damaged on disk or in the copy
+ * is named at its own index rather than through a later entry's chain link
+ * or the root at the end.
+ */
 static wb_err
 put_entry(FILE *f, wb_txn *t, uint64_t index, uint64_t to, bool prove)
 {
-	wb_hash proof[WB_MERKLE_MAX_PROOF];
+	wb_hash proof[WB_MERKLE_MAX_PROOF], leaf;
 	wb_export_entry e = { .index = index };
 	uint8_t key[8];
 	wb_val v;
 	wb_err rc;
 
+	if ((rc = wb_journal_node_get(&leaf, 0, index, t)) != WB_OK) {
+		return rc;
+	}
+	e.leaf_hash = leaf.b;
+	e.leaf_hash_len = WB_HASH_LEN;
 	wb_be64_put(key, index);
 	if ((rc = wb_db_get(t, WB_DB_JOURNAL, key, 8, &v)) != WB_OK) {
 		return rc == WB_ENOTFOUND ? WB_ECORRUPT : rc;

@@ -20,6 +20,12 @@ static const char META_LEDGER_ID[] = "ledger_id";
 bool
 wb_order_after(const wb_order *a, const wb_order *b)
 {
+	/* An order never set (index 0: the genesis, never a stamp) is
+	 * before every event: as the instant 1970-01-01 it would hide the
+	 * events of a twin whose life is older than that. */
+	if ((a->index == 0) != (b->index == 0)) {
+		return b->index == 0;
+	}
 	if (a->seconds != b->seconds) {
 		return a->seconds > b->seconds;
 	}

@@ -198,7 +198,8 @@ typedef struct {
 	uint64_t index;
 } wb_order;
 
-/* Whether a is strictly later than b. */
+/* Whether a is strictly later than b. An order with index 0 (never set)
+ * is earlier than any set one, whatever its instant. */
 bool wb_order_after(const wb_order *a, const wb_order *b);
 
 /*

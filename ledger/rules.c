@@ -10,9 +10,12 @@
  */
 #include "journal_impl.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "epcis_impl.h"
 
 /* How deep containers may nest (and host assets chain) before the ledger
  * refuses: far beyond pallets in containers in ships, and a bound on the
@@ -104,18 +107,61 @@ wb_commission_uses(const wb_stamp *s)
 static bool
 tz_offset_valid(const char *tz)
 {
-	/* EPCIS eventTimeZoneOffset: [+-]hh:mm, hh 00..23 (14 at most in
-	 * practice, but EPCIS allows the full range), mm 00..59. */
-	if (tz == NULL || strlen(tz) != 6 || (tz[0] != '+' && tz[0] != '-') ||
-	    tz[3] != ':') {
-		return false;
+	int minutes;
+
+	/* The EPCIS schema's eventTimeZoneOffset, -14:00 to +14:00: the
+	 * one definition the EPCIS reader and writer use too, so that every
+	 * accepted stamp exports as a valid event. */
+	return tz != NULL && wb_epcis_tz_parse(&minutes, tz);
+}
+
+/* Whether an instant of the stamp can be written in an EPCIS document:
+ * RFC 3339 years 0000 to 9999 in the event's own offset, nanoseconds
+ * below a second. The ledger refuses what its export could not write. */
+static bool
+instant_writable(const wb_time *t, const char *tz)
+{
+	char text[40];
+
+	return wb_epcis_time_format(text, t, tz);
+}
+
+/* The instants other than the event time: the error declaration's and the
+ * sensors'. */
+static wb_err
+check_other_instants(const wb_stamp *s, wb_problem *p)
+{
+	const char *tz = s->event_tz_offset;
+
+	if (s->error_declaration != NULL &&
+	    !instant_writable(&s->error_declaration->declaration_time, tz)) {
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the error declaration time is outside the years 0000 to 9999 (in offset %s) or has a whole second of nanoseconds: an EPCIS document cannot carry it",
+		        tz);
 	}
-	for (int i = 1; i < 6; i++) {
-		if (i != 3 && (tz[i] < '0' || tz[i] > '9')) {
-			return false;
+	for (size_t i = 0; i < s->n_sensor_elements; i++) {
+		const wb_sensor_element *el = &s->sensor_elements[i];
+		const wb_sensor_metadata *m = el->metadata;
+		bool ok = m == NULL ||
+		          ((m->time == NULL || instant_writable(m->time, tz)) &&
+		           (m->start_time == NULL ||
+		            instant_writable(m->start_time, tz)) &&
+		           (m->end_time == NULL ||
+		            instant_writable(m->end_time, tz)));
+
+		for (size_t k = 0; ok && k < el->n_reports; k++) {
+			ok = el->reports[k].time == NULL ||
+			     instant_writable(el->reports[k].time, tz);
+		}
+		if (!ok) {
+			return wb_reject_set(
+			        p, WB_REJECT_MALFORMED,
+			        "a time of sensor element %zu is outside the years 0000 to 9999 (in offset %s) or has a whole second of nanoseconds: an EPCIS document cannot carry it",
+			        i, tz);
 		}
 	}
-	return (tz[1] - '0') * 10 + (tz[2] - '0') <= 23 && tz[4] <= '5';
+	return WB_OK;
 }
 
 static bool
@@ -366,13 +412,26 @@ wb_rules_check_shape(wb_rule_ctx *ctx, wb_touched *buf, size_t cap,
 	if (!tz_offset_valid(s->event_tz_offset)) {
 		return wb_reject_set(
 		        p, WB_REJECT_MALFORMED,
-		        "event time-zone offset \"%s\" must look like +02:00 or -05:30",
-		        s->event_tz_offset);
+		        "event time-zone offset \"%s\" must be from -14:00 to +14:00, written like +02:00 or -05:30",
+		        s->event_tz_offset ? s->event_tz_offset : "");
 	}
 	if (s->event_time.nanos >= 1000000000u) {
 		return wb_reject_set(
 		        p, WB_REJECT_MALFORMED,
 		        "event time nanoseconds must be below 1000000000");
+	}
+	/* However far in the past, but not before the year 0000 (an event
+	 * time after 9999 is refused as in the future). */
+	if (s->event_time.seconds < 0 &&
+	    !instant_writable(&s->event_time, s->event_tz_offset)) {
+		return wb_reject_set(
+		        p, WB_REJECT_MALFORMED,
+		        "the event time (%" PRId64
+		        " seconds since 1970) is before 0000-01-01T00:00:00 in its offset %s, the earliest instant an EPCIS document can carry: check the sender's clock and units",
+		        s->event_time.seconds, s->event_tz_offset);
+	}
+	if ((rc = check_other_instants(s, p)) != WB_OK) {
+		return rc;
 	}
 	if ((rc = check_kind_fields(s, p)) != WB_OK) {
 		return rc;

@@ -3,6 +3,15 @@
  * verify_export.c - the auditor's check of an export (see waybill/verify.h
  * and waybill/export.h), streaming: one item at a time, keeping only the
  * range's leaf hashes, the keys of the registry and each twin's last entry.
+ *
+ * Each entry is first compared with the leaf hash its ledger stored when it
+ * appended it, where the export carries one: that names the changed entry
+ * whatever field changed, including the two the stakeholder does not sign
+ * (the record time, a chain link's previous-leaf hash), which the later
+ * checks could only blame on a neighbour or on the root at the end. The
+ * carried hash proves nothing by itself (whoever edits an entry can
+ * recompute it); the chain links and the checkpoint's root still do, and an
+ * export without carried hashes is checked by them alone, as before.
  */
 #include "waybill/export.h"
 #include "waybill/verify.h"
@@ -309,6 +318,32 @@ check_stamp(struct audit *a, const wb_entry *e)
 	return WB_OK;
 }
 
+/* Whether entry x (its leaf hash computed from its bytes) matches the leaf
+ * hash the export carries for it; a missing one is not checked. */
+static bool
+carried_leaf_ok(struct audit *a, const wb_export_entry *x, const wb_hash *leaf)
+{
+	if (x->leaf_hash == NULL) {
+		return true;
+	}
+	if (x->leaf_hash_len != WB_HASH_LEN) {
+		wb_report_fail(
+		        a->r, x->index,
+		        "entry %llu carries a leaf hash of %zu bytes, not %d: the export is malformed",
+		        (unsigned long long)x->index, x->leaf_hash_len,
+		        WB_HASH_LEN);
+		return false;
+	}
+	if (memcmp(x->leaf_hash, leaf->b, WB_HASH_LEN) != 0) {
+		wb_report_fail(
+		        a->r, x->index,
+		        "entry %llu does not match the leaf hash its ledger recorded for it: the entry or its hash was altered after it was appended (in the ledger's store or in this copy)",
+		        (unsigned long long)x->index);
+		return false;
+	}
+	return true;
+}
+
 static wb_err
 take_range_entry(struct audit *a, const wb_export_entry *x, uint64_t expect)
 {
@@ -326,6 +361,9 @@ take_range_entry(struct audit *a, const wb_export_entry *x, uint64_t expect)
 	}
 	wb_hash_leaf(&leaf, x->entry, x->entry_len);
 	a->leaves[expect - a->h->from] = leaf;
+	if (!carried_leaf_ok(a, x, &leaf)) {
+		return WB_OK;
+	}
 	if (expect == 0) {
 		if (x->entry_len != a->h->genesis_len ||
 		    memcmp(x->entry, a->h->genesis, x->entry_len) != 0) {
@@ -372,13 +410,10 @@ out:
 }
 
 static bool
-proof_ok(struct audit *a, uint64_t index, const uint8_t *entry, size_t len,
+proof_ok(struct audit *a, uint64_t index, const wb_hash *leaf,
          const wb_hash *proof, size_t n)
 {
-	wb_hash leaf;
-
-	wb_hash_leaf(&leaf, entry, len);
-	return wb_merkle_verify_inclusion(leaf.b, WB_HASH_LEN, index, a->h->to,
+	return wb_merkle_verify_inclusion(leaf->b, WB_HASH_LEN, index, a->h->to,
 	                                  (const uint8_t *)proof,
 	                                  n * WB_HASH_LEN, a->cp.root.b,
 	                                  WB_HASH_LEN) == WB_OK;
@@ -388,12 +423,17 @@ static wb_err
 take_registry_item(struct audit *a, const wb_export_entry *x, uint64_t *last)
 {
 	wb_entry *e = NULL;
+	wb_hash leaf;
 	wb_err rc = WB_OK;
 
+	wb_hash_leaf(&leaf, x->entry, x->entry_len);
+	if (x->index < a->h->from && x->index > *last &&
+	    !carried_leaf_ok(a, x, &leaf)) {
+		return WB_OK;
+	}
 	if (x->index >= a->h->from || (x->index <= *last && *last != 0) ||
 	    x->index == 0 ||
-	    !proof_ok(a, x->index, x->entry, x->entry_len, x->proof,
-	              x->n_proof)) {
+	    !proof_ok(a, x->index, &leaf, x->proof, x->n_proof)) {
 		wb_report_fail(
 		        a->r, x->index,
 		        "registry entry %llu before the range is out of order or not proven in the checkpoint's tree",

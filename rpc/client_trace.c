@@ -536,7 +536,10 @@ wb_rpc_search(uint64_t **out, size_t *n_out, uint64_t *next, wb_rpc_client *c,
 		if (*out == NULL) {
 			rc = WB_ENOMEM;
 		} else {
-			memcpy(*out, m->indexes, m->n_indexes * sizeof(**out));
+			if (m->n_indexes > 0) { /* indexes is NULL when empty */
+				memcpy(*out, m->indexes,
+				       m->n_indexes * sizeof(**out));
+			}
 			*n_out = m->n_indexes;
 			*next = m->has_next_after ? m->next_after : 0;
 		}

@@ -25,8 +25,17 @@
 #define DEFAULT_GROUP_MAX     8192
 #define DEFAULT_GROUP_WAIT_US 200
 #define NONCE_CAP             (1u << 20)
+#define NONCE_START           (1u << 12)
 /* How long a stop waits for the requests in flight. */
 #define STOP_DRAIN_MS 30000
+/* How long a reply may wait behind earlier replies on its connection that
+ * the peer does not read. A peer that pipelines requests and never reads
+ * would otherwise hold every context (nng's rep0 parks a context on the
+ * connection's send queue with no limit) and nobody else would be served;
+ * on this timeout the connection is dropped, which frees every context
+ * waiting on it. A client with one request at a time (ours) never waits
+ * here. */
+#define SEND_TIMEOUT_MS 2000
 
 wb_err
 op_fail(op_reply *r, wb_err status, wb_reject reason, const char *fmt, ...)
@@ -69,21 +78,26 @@ pipe_get(struct wb_rpc_server *s, uint32_t pipe, bool create)
 	return *pp;
 }
 
-static void
-pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+void
+srv_forget_pipe(struct wb_rpc_server *s, uint32_t pipe)
 {
-	struct wb_rpc_server *s = arg;
 	struct pipe_auth **pp, *gone;
 
-	(void)ev;
 	pthread_mutex_lock(&s->alock);
-	pp = pipe_slot(s, (uint32_t)nng_pipe_id(p));
+	pp = pipe_slot(s, pipe);
 	if ((gone = *pp) != NULL) {
 		*pp = gone->next;
 		free(gone);
 		s->n_pipe_records--;
 	}
 	pthread_mutex_unlock(&s->alock);
+}
+
+static void
+pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)ev;
+	srv_forget_pipe(arg, (uint32_t)nng_pipe_id(p));
 }
 
 /* A connection that closed before its Challenge was handled left a record
@@ -93,6 +107,11 @@ sweep_dead_pipes(struct wb_rpc_server *s)
 {
 	size_t alive = 0;
 
+	if (s->local) {
+		/* No socket: the caller's connections end only when it
+		 * says so (wb_rpc_local_close_conn). */
+		return;
+	}
 	for (size_t b = 0; b < PIPE_BUCKETS; b++) {
 		struct pipe_auth **pp = &s->pipes[b];
 
@@ -217,20 +236,33 @@ srv_pipe_forget_key(struct wb_rpc_server *s, uint32_t pipe)
 	pthread_mutex_unlock(&s->alock);
 }
 
-/* Drops the nonces older than the freshness window (twice it, to be
- * safe across the ±5 minutes either way). */
+/*
+ * Drops the nonces older than the freshness window (twice it, to be safe
+ * across the ±5 minutes either way) into a new table, doubled while the
+ * live nonces would fill more than a third of it, up to NONCE_CAP. The
+ * table starts small and follows the signed-request rate: a table
+ * allocated at its maximum would become resident one page per nonce, as
+ * slow, steady growth that looks like a leak.
+ */
 static void
 nonce_sweep(struct wb_rpc_server *s, uint64_t now_ms)
 {
 	struct nonce_slot *old = s->nonces;
-	size_t cap = s->nonce_cap;
+	size_t old_cap = s->nonce_cap, cap = old_cap, live = 0;
 
+	for (size_t i = 0; i < old_cap; i++) {
+		live += old[i].used && old[i].ts_ms + 2 * 300000 >= now_ms;
+	}
+	while (live * 3 >= cap && cap < NONCE_CAP) {
+		cap *= 2;
+	}
 	if ((s->nonces = calloc(cap, sizeof(*old))) == NULL) {
 		s->nonces = old;
 		return;
 	}
+	s->nonce_cap = cap;
 	s->nonce_count = 0;
-	for (size_t i = 0; i < cap; i++) {
+	for (size_t i = 0; i < old_cap; i++) {
 		size_t k;
 
 		if (!old[i].used || old[i].ts_ms + 2 * 300000 < now_ms) {
@@ -323,6 +355,7 @@ arm_recv(struct srv_ctx *c)
 		return;
 	}
 	c->state = CTX_RECV;
+	nng_aio_set_timeout(c->aio, NNG_DURATION_INFINITE);
 	nng_ctx_recv(c->ctx, c->aio);
 	ctx_call_end(c->srv);
 }
@@ -360,6 +393,7 @@ ctx_cb(void *arg)
 		}
 		atomic_fetch_add(&c->srv->in_flight, 1);
 		c->req = nng_aio_get_msg(c->aio);
+		c->pipe = nng_msg_get_pipe(c->req);
 		c->job = NULL;
 		c->state = CTX_WORK;
 		enqueue_work(c->srv, c);
@@ -368,6 +402,12 @@ ctx_cb(void *arg)
 		if (rv != 0) {
 			/* A failed send leaves the message with us. */
 			nng_msg_free(nng_aio_get_msg(c->aio));
+		}
+		if (rv == NNG_ETIMEDOUT && ctx_call_begin(c->srv)) {
+			wb_log(WB_LOG_INFO,
+			       "dropping a connection that does not read its replies");
+			nng_pipe_close(c->pipe);
+			ctx_call_end(c->srv);
 		}
 		atomic_fetch_sub(&c->srv->in_flight, 1);
 		arm_recv(c);
@@ -380,18 +420,11 @@ ctx_cb(void *arg)
 static void
 send_reply(struct srv_ctx *c, uint64_t request_id, const op_reply *r)
 {
-	wb_wire_response resp = { .request_id = request_id,
-		                  .status = r->status,
-		                  .reason = r->reason,
-		                  .message = r->status != WB_OK ? r->message
-		                                                : NULL,
-		                  .body = r->body,
-		                  .body_len = r->body_len };
 	uint8_t *bytes = NULL;
 	size_t len;
 	nng_msg *msg = NULL;
 
-	if (wb_wire_response_encode(&bytes, &len, &resp) != WB_OK ||
+	if (srv_reply_encode(&bytes, &len, request_id, r) != WB_OK ||
 	    nng_msg_alloc(&msg, len) != 0) {
 		/* Out of memory: drop the request; the client times out
 		 * and may retry, which is safe. */
@@ -415,6 +448,7 @@ send_reply(struct srv_ctx *c, uint64_t request_id, const op_reply *r)
 	}
 	nng_aio_set_msg(c->aio, msg);
 	c->state = CTX_SEND;
+	nng_aio_set_timeout(c->aio, SEND_TIMEOUT_MS);
 	nng_ctx_send(c->ctx, c->aio);
 	ctx_call_end(c->srv);
 }
@@ -424,33 +458,12 @@ static void
 handle_request(struct wb_rpc_server *s, struct srv_ctx *c)
 {
 	nng_msg *msg = c->req;
-	size_t len = nng_msg_len(msg);
 	uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg));
-	wb_wire_request req;
 	op_reply r = { 0 };
-	uint64_t id = 0;
+	uint64_t id;
 
 	c->req = NULL;
-	atomic_fetch_add(&s->requests, 1);
-	if (len > s->o.max_message) {
-		op_fail(&r, WB_EPROTO, WB_REJECT_TOO_LARGE,
-		        "the request is %zu bytes; this server takes at most %zu: split the batch",
-		        len, s->o.max_message);
-	} else if (wb_wire_request_decode(&req, nng_msg_body(msg), len) !=
-	           WB_OK) {
-		op_fail(&r, WB_EPROTO, WB_REJECT_MALFORMED,
-		        "not a waybill.v1.Request: send a Request message with version, request ID and operation");
-	} else {
-		id = req.request_id;
-		if (req.version_major != WB_RPC_VERSION_MAJOR) {
-			op_fail(&r, WB_EVERSION, WB_REJECT_NONE,
-			        "protocol version %u is not spoken here; this server speaks version %d: upgrade the client",
-			        req.version_major, WB_RPC_VERSION_MAJOR);
-		} else {
-			ops_dispatch(s, c, &req, pipe, &r);
-		}
-		wb_wire_request_fini(&req);
-	}
+	id = srv_request(s, c, nng_msg_body(msg), nng_msg_len(msg), pipe, &r);
 	nng_msg_free(msg);
 	if (!r.deferred) {
 		send_reply(c, id, &r);
@@ -570,9 +583,9 @@ publish_commit(struct wb_rpc_server *s, struct submit_job *job)
 
 /* Appends a group of jobs (non-atomic ones together, each atomic one
  * alone). */
-static void
-commit_jobs(struct wb_rpc_server *s, struct submit_job **jobs, size_t n_jobs,
-            size_t n_stamps)
+void
+srv_commit_jobs(struct wb_rpc_server *s, struct submit_job **jobs,
+                size_t n_jobs, size_t n_stamps)
 {
 	wb_submission *subs = calloc(n_stamps ? n_stamps : 1, sizeof(*subs));
 	wb_result *res = calloc(n_stamps ? n_stamps : 1, sizeof(*res));
@@ -695,7 +708,7 @@ writer_main(void *arg)
 		if (n_jobs == 0) {
 			continue;
 		}
-		commit_jobs(s, jobs, n_jobs, n_stamps);
+		srv_commit_jobs(s, jobs, n_jobs, n_stamps);
 		for (size_t i = 0; i < n_jobs; i++) {
 			jobs[i]->ctx->job = jobs[i];
 			enqueue_work(s, jobs[i]->ctx);
@@ -877,17 +890,12 @@ start_contexts(struct wb_rpc_server *s)
 }
 
 wb_err
-wb_rpc_server_start(wb_rpc_server **out, wb_journal *j,
-                    const wb_rpc_server_opts *o)
+srv_new(struct wb_rpc_server **out, wb_journal *j, const wb_rpc_server_opts *o)
 {
 	struct wb_rpc_server *s;
 	wb_err rc;
 
 	*out = NULL;
-	if (j == NULL || o == NULL || o->n_listen == 0 || o->n_listen > 16 ||
-	    (o->tls_cert_file == NULL) != (o->tls_key_file == NULL)) {
-		return WB_EINVAL;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		return WB_ENOMEM;
 	}
@@ -900,12 +908,61 @@ wb_rpc_server_start(wb_rpc_server **out, wb_journal *j,
 	pthread_cond_init(&s->wcond, NULL);
 	pthread_mutex_init(&s->alock, NULL);
 	pthread_rwlock_init(&s->ctx_lock, NULL);
-	s->nonce_cap = NONCE_CAP;
+	s->nonce_cap = NONCE_START;
 	if ((s->nonces = calloc(s->nonce_cap, sizeof(*s->nonces))) == NULL) {
-		rc = WB_ENOMEM;
-		goto fail;
+		srv_free(s);
+		return WB_ENOMEM;
 	}
-	if ((rc = key_texts(s)) != WB_OK || (rc = open_sockets(s)) != WB_OK ||
+	if ((rc = key_texts(s)) != WB_OK) {
+		srv_free(s);
+		return rc;
+	}
+	*out = s;
+	return WB_OK;
+}
+
+void
+srv_free(struct wb_rpc_server *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < PIPE_BUCKETS; i++) {
+		while (s->pipes[i] != NULL) {
+			struct pipe_auth *next = s->pipes[i]->next;
+
+			free(s->pipes[i]);
+			s->pipes[i] = next;
+		}
+	}
+	free(s->nonces);
+	free(s->log_key_text);
+	free(s->admin_key_text);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
+	pthread_mutex_destroy(&s->wlock);
+	pthread_cond_destroy(&s->wcond);
+	pthread_mutex_destroy(&s->alock);
+	pthread_rwlock_destroy(&s->ctx_lock);
+	free(s);
+}
+
+wb_err
+wb_rpc_server_start(wb_rpc_server **out, wb_journal *j,
+                    const wb_rpc_server_opts *o)
+{
+	struct wb_rpc_server *s;
+	wb_err rc;
+
+	*out = NULL;
+	if (j == NULL || o == NULL || o->n_listen == 0 || o->n_listen > 16 ||
+	    (o->tls_cert_file == NULL) != (o->tls_key_file == NULL)) {
+		return WB_EINVAL;
+	}
+	if ((rc = srv_new(&s, j, o)) != WB_OK) {
+		return rc;
+	}
+	if ((rc = open_sockets(s)) != WB_OK ||
 	    (rc = start_threads(s)) != WB_OK ||
 	    (rc = start_contexts(s)) != WB_OK) {
 		goto fail;
@@ -979,24 +1036,7 @@ wb_rpc_server_stop(wb_rpc_server *s)
 	if (s->tls != NULL) {
 		nng_tls_config_free(s->tls);
 	}
-	for (size_t i = 0; i < PIPE_BUCKETS; i++) {
-		while (s->pipes[i] != NULL) {
-			struct pipe_auth *next = s->pipes[i]->next;
-
-			free(s->pipes[i]);
-			s->pipes[i] = next;
-		}
-	}
 	free(s->workers);
 	free(s->ctxs);
-	free(s->nonces);
-	free(s->log_key_text);
-	free(s->admin_key_text);
-	pthread_mutex_destroy(&s->qlock);
-	pthread_cond_destroy(&s->qcond);
-	pthread_mutex_destroy(&s->wlock);
-	pthread_cond_destroy(&s->wcond);
-	pthread_mutex_destroy(&s->alock);
-	pthread_rwlock_destroy(&s->ctx_lock);
-	free(s);
+	srv_free(s);
 }

@@ -37,6 +37,7 @@ struct srv_ctx {
 	nng_aio *aio;
 	ctx_state state;
 	nng_msg *req;
+	nng_pipe pipe;          /* the connection the request came on */
 	struct submit_job *job; /* a submission back from the writer */
 	struct srv_ctx *next;   /* in the work queue */
 };
@@ -80,6 +81,9 @@ struct nonce_slot {
 struct wb_rpc_server {
 	wb_journal *j;
 	wb_rpc_server_opts o;
+	/* Without sockets or threads (local.c): requests come from the
+	 * caller, pipes are its connection numbers. */
+	bool local;
 	char *log_key_text;
 	char *admin_key_text;
 
@@ -184,6 +188,29 @@ void ops_submit_done(struct wb_rpc_server *s, struct submit_job *job,
                      op_reply *r);
 void ops_job_free(struct submit_job *job);
 
+/* server.c: a server's state without sockets or threads (options with
+ * their defaults, the key texts, the nonce cache, the locks); srv_free
+ * releases it (NULL is allowed). WB_ENOMEM. */
+wb_err srv_new(struct wb_rpc_server **out, wb_journal *j,
+               const wb_rpc_server_opts *o);
+void srv_free(struct wb_rpc_server *s);
+
+/* request.c: one received request message to its reply: the size limit,
+ * decoding, the protocol version, then ops_dispatch. Returns the request
+ * ID the reply must carry (0 when the message did not decode). r->body is
+ * the caller's to free; r->deferred means a submission went to the writer
+ * queue and its reply comes from ops_submit_done. */
+uint64_t srv_request(struct wb_rpc_server *s, struct srv_ctx *c,
+                     const void *msg, size_t len, uint32_t pipe, op_reply *r);
+/* request.c: a reply's Response message, malloc'd (free()). WB_ENOMEM. */
+wb_err srv_reply_encode(uint8_t **out, size_t *len_out, uint64_t request_id,
+                        const op_reply *r);
+
+/* server.c: appends a group of submissions taken off the writer queue
+ * (the writer thread's work; local.c calls it on the caller's thread). */
+void srv_commit_jobs(struct wb_rpc_server *s, struct submit_job **jobs,
+                     size_t n_jobs, size_t n_stamps);
+
 /* server.c: queues a verified submission for the writer; WB_EBUSY when
  * the queue is full. */
 wb_err srv_enqueue_submit(struct wb_rpc_server *s, struct submit_job *job);
@@ -198,6 +225,8 @@ wb_err srv_authenticate(struct wb_rpc_server *s, uint32_t pipe,
 bool srv_pipe_identity(struct wb_rpc_server *s, uint32_t pipe,
                        wb_pubkey *key_out);
 void srv_pipe_forget_key(struct wb_rpc_server *s, uint32_t pipe);
+/* Drops a closed connection's record (challenge and key). */
+void srv_forget_pipe(struct wb_rpc_server *s, uint32_t pipe);
 /* Records a per-request nonce; false when it was seen (a replay) or the
  * cache is full. */
 bool srv_nonce_fresh(struct wb_rpc_server *s, const wb_pubkey *key,

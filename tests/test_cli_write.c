@@ -662,6 +662,14 @@ test_cli_write_errors(void **state)
 	expect_fail(RUN("stamp", "commission", LOAF_3, "--time",
 	                "2026-02-30T10:00:00Z", "--key", w->bakery),
 	            2, "RFC 3339");
+	/* EPCIS offsets run from -14:00 to +14:00; the ledger would refuse
+	 * anything else, so the CLI says so before sending. */
+	expect_fail(RUN("stamp", "commission", LOAF_3, "--tz", "+14:01",
+	                "--key", w->bakery),
+	            2, "from -14:00 to +14:00");
+	expect_fail(RUN("stamp", "commission", LOAF_3, "--time",
+	                "2026-02-20T10:00:00+15:00", "--key", w->bakery),
+	            2, "RFC 3339");
 	expect_fail(
 	        RUN("stamp", "ship", LOAF_3, "--lot", "X", "--key", w->bakery),
 	        2, "does not apply");

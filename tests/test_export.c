@@ -4,7 +4,10 @@
  * checkpoint with the ledger's public keys alone; a changed byte, a dropped
  * or swapped entry, a cut-off tail, a forged checkpoint, a stamp by a key
  * revoked before it and a correctly signed rule-breaking entry are caught,
- * at the right index.
+ * at the right index. Each entry carries the leaf hash its ledger stored,
+ * so a change to a field the stakeholder does not sign (the record time, a
+ * chain link's previous-leaf hash) is named at its own entry too; an export
+ * without those hashes verifies as it did before they existed.
  */
 #include "fixture.h"
 
@@ -435,6 +438,334 @@ test_export_catches_rule_breaking_and_revoked_signers(void **state)
 	free(b.data);
 }
 
+/* Where `needle` first occurs in `hay` at or after `from` (the test fails
+ * if nowhere). */
+static size_t
+find_at(const char *hay, size_t hay_len, size_t from, const void *needle,
+        size_t len)
+{
+	for (size_t i = from; i + len <= hay_len; i++) {
+		if (memcmp(hay + i, needle, len) == 0) {
+			return i;
+		}
+	}
+	fail_msg("bytes not found");
+	return 0;
+}
+
+/* Offset and length of the record time's varint in entry bytes: field 1
+ * (index, varint) comes first, then field 2 (record time, varint). */
+static size_t
+record_time_at(const uint8_t *e, size_t len, size_t *n_out)
+{
+	size_t i = 1, start;
+
+	assert_true(len > 4 && e[0] == 0x08);
+	while (i < len && (e[i] & 0x80)) {
+		i++;
+	}
+	assert_true(i + 2 < len);
+	assert_int_equal(e[i + 1], 0x10);
+	start = i + 2;
+	for (i = start; i < len && (e[i] & 0x80); i++) {
+	}
+	*n_out = i + 1 - start;
+	return start;
+}
+
+/* An entry in the middle of the journal whose first chain link names a
+ * previous entry; its bytes, that link and where both sit. */
+struct middle {
+	uint64_t index;
+	uint64_t prev; /* the entry its first link names */
+	uint8_t *bytes;
+	size_t len;
+	size_t rt_off, rt_len; /* the record time, inside the entry */
+	size_t link_off;       /* the link's previous-leaf hash, likewise */
+};
+
+static struct middle
+middle_entry(struct world *w)
+{
+	struct middle m = { .index = fx_size(&w->fx) / 2 };
+	wb_entry *e = NULL;
+
+	for (;; m.index++) {
+		free(m.bytes);
+		assert_int_equal(
+		        wb_journal_entry(&m.bytes, &m.len, w->fx.j, m.index),
+		        WB_OK);
+		assert_int_equal(wb_entry_decode(&e, m.bytes, m.len), WB_OK);
+		if (e->n_links > 0 && e->links[0].has_prev) {
+			break;
+		}
+		wb_entry_free(e);
+	}
+	m.prev = e->links[0].prev_index;
+	m.rt_off = record_time_at(m.bytes, m.len, &m.rt_len);
+	m.link_off = find_at((const char *)m.bytes, m.len, 0,
+	                     e->links[0].prev_leaf_hash.b, WB_HASH_LEN);
+	wb_entry_free(e);
+	return m;
+}
+
+static void
+test_export_carries_each_entrys_stored_leaf_hash(void **state)
+{
+	struct world *w = *state;
+	struct blob b = export(w, 10, 0);
+	struct items it = parse(&b);
+	wb_hash stored;
+
+	/* The registry prefix (with proofs) and the range alike. */
+	assert_int_equal(it.n, it.h->registry_count + it.h->to - 10);
+	for (size_t i = 0; i < it.n; i++) {
+		assert_int_equal(
+		        wb_journal_leaf_hash(&stored, w->fx.j, it.e[i]->index),
+		        WB_OK);
+		assert_non_null(it.e[i]->leaf_hash);
+		assert_int_equal(it.e[i]->leaf_hash_len, WB_HASH_LEN);
+		assert_memory_equal(it.e[i]->leaf_hash, stored.b, WB_HASH_LEN);
+	}
+	items_free(&it);
+	free(b.data);
+}
+
+/* Flips `mask` into the byte at `at` of the export, audits, restores and
+ * expects the carried hash's failure at `index`. */
+static void
+expect_named_at(struct blob *b, size_t at, uint8_t mask, const wb_pubkey *log,
+                uint64_t index)
+{
+	char want[160];
+
+	snprintf(
+	        want, sizeof(want),
+	        "entry %llu does not match the leaf hash its ledger recorded for it",
+	        (unsigned long long)index);
+	b->data[at] ^= (char)mask;
+	expect_bad(b, log, index, want);
+	b->data[at] ^= (char)mask;
+}
+
+static void
+test_export_unsigned_field_flips_named_at_their_entry(void **state)
+{
+	struct world *w = *state;
+	const wb_pubkey *log = wb_signer_pubkey(w->fx.log);
+	struct blob b = export(w, 0, 0);
+	struct middle m = middle_entry(w);
+	size_t at = find_at(b.data, b.len, 0, m.bytes, m.len), hash_at;
+	wb_hash leaf;
+
+	/* Every byte of the record time, with a low and a high bit (the
+	 * high bit changes the varint's length, so the entry no longer
+	 * parses as it did). */
+	assert_true(m.rt_len >= 1);
+	for (size_t i = 0; i < m.rt_len; i++) {
+		expect_named_at(&b, at + m.rt_off + i, 0x01, log, m.index);
+		expect_named_at(&b, at + m.rt_off + i, 0x80, log, m.index);
+	}
+	/* Every byte of the first link's previous-leaf hash: the entry it
+	 * names (m.prev) is intact and is not blamed. */
+	assert_true(m.prev < m.index);
+	for (size_t i = 0; i < WB_HASH_LEN; i++) {
+		expect_named_at(&b, at + m.link_off + i, 0x01, log, m.index);
+	}
+	/* The carried hash itself (it follows the entry in its item). */
+	wb_hash_leaf(&leaf, m.bytes, m.len);
+	hash_at = find_at(b.data, b.len, at + m.len, leaf.b, WB_HASH_LEN);
+	for (size_t i = 0; i < WB_HASH_LEN; i += 7) {
+		expect_named_at(&b, hash_at + i, 0x40, log, m.index);
+	}
+	/* Untouched, it verifies. */
+	{
+		wb_export_info info;
+		wb_verify_report r = check(&b, log, &info);
+
+		assert_true(r.ok);
+	}
+	free(m.bytes);
+	free(b.data);
+}
+
+/* A forger who also recomputes the carried hash gains nothing: the chain
+ * links and the checkpoint's root still catch the change. */
+static void
+test_export_recomputed_leaf_hash_still_caught(void **state)
+{
+	struct world *w = *state;
+	const wb_pubkey *log = wb_signer_pubkey(w->fx.log);
+	struct blob b = export(w, 0, 0), t;
+	struct middle m = middle_entry(w);
+	struct items it = parse(&b);
+	wb_export_entry *x = item_of(&it, m.index);
+	uint8_t *bytes = (uint8_t *)(uintptr_t)x->entry;
+	uint8_t *carried = (uint8_t *)(uintptr_t)x->leaf_hash;
+	wb_export_info info;
+	wb_verify_report r;
+	wb_hash leaf;
+
+	/* The link's previous-leaf hash changed, the carried hash made to
+	 * match: the link no longer names its twin's previous entry. */
+	bytes[m.link_off] ^= 0x01;
+	wb_hash_leaf(&leaf, bytes, x->entry_len);
+	memcpy(carried, leaf.b, WB_HASH_LEN);
+	t = unparse(&it);
+	expect_bad(&t, log, m.prev, "one of the two was altered");
+	free(t.data);
+	items_free(&it);
+	/* The last entry's record time, a few microseconds later (still
+	 * after the entry before it): nothing links to it, so only the root
+	 * disagrees. */
+	it = parse(&b);
+	x = it.e[it.n - 1];
+	bytes = (uint8_t *)(uintptr_t)x->entry;
+	carried = (uint8_t *)(uintptr_t)x->leaf_hash;
+	{
+		size_t rt_len,
+		        rt = record_time_at(bytes, x->entry_len, &rt_len);
+		uint8_t bit = 0x01;
+
+		while (bytes[rt] & bit) {
+			bit <<= 1;
+		}
+		assert_true(bit < 0x80);
+		bytes[rt] |= bit;
+	}
+	wb_hash_leaf(&leaf, bytes, x->entry_len);
+	memcpy(carried, leaf.b, WB_HASH_LEN);
+	t = unparse(&it);
+	r = check(&t, log, &info);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, it.h->to - 1);
+	assert_string_equal(
+	        r.problem,
+	        "the range's entries and left subtrees do not produce the checkpoint's root");
+	free(t.data);
+	items_free(&it);
+	free(m.bytes);
+	free(b.data);
+}
+
+/* The export with every carried leaf hash left out, as written before
+ * the field existed. */
+static struct blob
+strip_leaf_hashes(const struct blob *b)
+{
+	struct items it = parse(b);
+	struct blob t;
+
+	for (size_t i = 0; i < it.n; i++) {
+		it.e[i]->leaf_hash = NULL;
+		it.e[i]->leaf_hash_len = 0;
+	}
+	t = unparse(&it);
+	items_free(&it);
+	return t;
+}
+
+static void
+test_export_without_leaf_hashes_verifies_as_before(void **state)
+{
+	struct world *w = *state;
+	const wb_pubkey *log = wb_signer_pubkey(w->fx.log);
+	struct blob full = export(w, 0, 0), later = export(w, 10, 0);
+	struct blob t = strip_leaf_hashes(&full), u = strip_leaf_hashes(&later);
+	struct middle m = middle_entry(w);
+	size_t at = find_at(t.data, t.len, 0, m.bytes, m.len);
+	struct items it = parse(&t);
+	wb_export_info info;
+	wb_verify_report r;
+
+	/* Smaller by the hashes, and nothing carried. */
+	assert_true(t.len < full.len);
+	for (size_t i = 0; i < it.n; i++) {
+		assert_null(it.e[i]->leaf_hash);
+	}
+	items_free(&it);
+	/* Clean, whole and replayed, or a later range with its registry
+	 * prefix. */
+	r = check(&t, log, &info);
+	assert_true(r.ok);
+	assert_true(info.replayed);
+	assert_int_equal(r.entries, fx_size(&w->fx));
+	assert_int_equal(r.flagged, 1);
+	r = check(&u, log, &info);
+	assert_true(r.ok);
+	assert_int_equal(r.entries, fx_size(&w->fx) - 10);
+	/* A flip in a link's previous-leaf hash is still caught, where the
+	 * chain check places it: at the linked entry, naming both. */
+	t.data[at + m.link_off] ^= 0x01;
+	expect_bad(&t, log, m.prev, "one of the two was altered");
+	t.data[at + m.link_off] ^= 0x01;
+	/* So is a flip in the record time, somewhere at or after it. */
+	t.data[at + m.rt_off] ^= 0x01;
+	r = check(&t, log, &info);
+	assert_false(r.ok);
+	assert_true(r.first_bad >= m.prev);
+	assert_null(strstr(r.problem, "leaf hash its ledger recorded"));
+	t.data[at + m.rt_off] ^= 0x01;
+	/* A signed byte, as always, at its entry. */
+	it = parse(&t);
+	flip_in_body(item_of(&it, m.index));
+	free(u.data);
+	u = unparse(&it);
+	expect_bad(&u, log, m.index, "signature");
+	items_free(&it);
+	free(m.bytes);
+	free(full.data);
+	free(later.data);
+	free(t.data);
+	free(u.data);
+}
+
+static void
+test_export_leaf_hash_of_wrong_length_is_malformed(void **state)
+{
+	struct world *w = *state;
+	const wb_pubkey *log = wb_signer_pubkey(w->fx.log);
+	struct blob b = export(w, 10, 0), t;
+	static const uint8_t long_hash[WB_HASH_LEN + 1] = { 0 };
+	const size_t lens[] = { 0, 1, WB_HASH_LEN - 1, WB_HASH_LEN + 1 };
+	struct items it;
+	char want[128];
+
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		/* In the range, and in the registry prefix before it. */
+		for (int prefix = 0; prefix < 2; prefix++) {
+			wb_export_entry *x;
+
+			it = parse(&b);
+			assert_true(it.h->registry_count > 0);
+			x = prefix ? it.e[0] : item_of(&it, 13);
+			x->leaf_hash = long_hash;
+			x->leaf_hash_len = lens[k];
+			t = unparse(&it);
+			snprintf(
+			        want, sizeof(want),
+			        "entry %llu carries a leaf hash of %zu bytes, not 32: the export is malformed",
+			        (unsigned long long)x->index, lens[k]);
+			expect_bad(&t, log, x->index, want);
+			free(t.data);
+			items_free(&it);
+		}
+	}
+	/* A registry entry before the range whose carried hash is another
+	 * entry's: named at its own index. */
+	it = parse(&b);
+	it.e[0]->leaf_hash = it.e[1]->leaf_hash;
+	t = unparse(&it);
+	snprintf(
+	        want, sizeof(want),
+	        "entry %llu does not match the leaf hash its ledger recorded for it",
+	        (unsigned long long)it.e[0]->index);
+	expect_bad(&t, log, it.e[0]->index, want);
+	free(t.data);
+	items_free(&it);
+	free(b.data);
+}
+
 static void
 test_export_refuses_garbage(void **state)
 {
@@ -457,6 +788,11 @@ main(void)
 		T(test_export_needs_a_checkpoint_at_its_end),
 		T(test_export_tampering_is_caught_at_its_index),
 		T(test_export_catches_rule_breaking_and_revoked_signers),
+		T(test_export_carries_each_entrys_stored_leaf_hash),
+		T(test_export_unsigned_field_flips_named_at_their_entry),
+		T(test_export_recomputed_leaf_hash_still_caught),
+		T(test_export_without_leaf_hashes_verifies_as_before),
+		T(test_export_leaf_hash_of_wrong_length_is_malformed),
 		cmocka_unit_test(test_export_refuses_garbage),
 	};
 #undef T

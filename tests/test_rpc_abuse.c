@@ -423,6 +423,37 @@ test_abuse_replayed_nonce_refused(void **state)
 	nng_close(other);
 }
 
+/* The server's nonce table starts small and grows with the signed-request
+ * rate: thousands of fresh nonces (more than the first table holds) are
+ * all served, and the first of them is still known after every growth. */
+static void
+test_abuse_nonces_remembered_as_the_table_grows(void **state)
+{
+	struct world *w = *state;
+	nng_socket s = raw_open(w->d.url, 5000);
+	uint8_t body[16], first[16], nonce[16], *bytes;
+	size_t len = get_entry_body(body, 1), n;
+	wb_wire_request r;
+	wb_wire_response resp;
+
+	fresh_nonce(first);
+	req_init(w, &r, WB_OP_GET_ENTRY, body, len);
+	req_sign(&r, w->d.ledger_id, w->acme, WB_SIG_AUTH, now_ms(), first, 16);
+	bytes = encode(&r, &n);
+	exchange(s, bytes, n, &resp);
+	expect_ok(&resp);
+	for (int i = 0; i < 6000; i++) {
+		fresh_nonce(nonce);
+		signed_read(w, s, w->acme, 0, nonce, &resp);
+		expect_ok(&resp);
+	}
+	exchange(s, bytes, n, &resp);
+	expect_refusal(&resp, WB_EDENIED, WB_REJECT_AUTH_REPLAYED,
+	               "fresh nonce");
+	free(bytes);
+	nng_close(s);
+}
+
 static void
 test_abuse_bad_signature_refused(void **state)
 {
@@ -1231,6 +1262,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_abuse_stale_timestamp_refused),
 		T(test_abuse_replayed_nonce_refused),
+		T(test_abuse_nonces_remembered_as_the_table_grows),
 		T(test_abuse_bad_signature_refused),
 		T(test_abuse_stamp_signature_is_no_auth_signature),
 		T(test_abuse_unknown_key_refused),

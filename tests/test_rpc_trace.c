@@ -469,6 +469,14 @@ test_rpc_trace_search(void **state)
 	                 WB_OK);
 	assert_int_equal(n, 4);
 	free(hits);
+	/* A cursor past the last match: an empty page, not an error. */
+	q.after = UINT64_MAX - 1;
+	assert_int_equal(wb_rpc_search(&hits, &n, &next, c, &q, NULL, &p),
+	                 WB_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(next, 0);
+	free(hits);
+	q.after = 0;
 	/* A key nobody registered is refused, not silently empty. */
 	wb_signer *stranger = test_signer("Stranger", 99);
 	assert_int_equal(wb_rpc_search(&hits, &n, &next, c, &q,

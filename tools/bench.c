@@ -43,6 +43,8 @@
 #define DEFAULT_EVENTS 100000ull
 #define MIN_EVENTS     100ull
 #define MAX_EVENTS     10000000ull
+/* The soak mode's run. */
+#define MAX_MINUTES 1440.0
 
 typedef struct {
 	const char *name;
@@ -63,6 +65,9 @@ static const bench_mode modes[] = {
 	{ "epcis",
 	  "waybill epcis import of a 100k-event document through waybilld: events/s, peak RSS",
 	  bench_epcis },
+	{ "soak",
+	  "waybilld under mixed load for --minutes N: RSS, descriptors, failures; pass or fail",
+	  bench_soak },
 };
 
 static volatile sig_atomic_t interrupted;
@@ -286,6 +291,9 @@ print_json(const bench_report *r)
 			printf(", \"%s\": null", f->name);
 		}
 	}
+	if (r->judged) {
+		printf(", \"pass\": %s", r->passed ? "true" : "false");
+	}
 	printf("}\n");
 }
 
@@ -317,6 +325,9 @@ print_table(const bench_report *r)
 		printf("%-*s  %*s  %-4s  %s\n", label_w, f->label, value_w,
 		       value, f->unit, f->name);
 	}
+	if (r->judged) {
+		printf("\n%s\n", r->passed ? "pass" : "FAIL");
+	}
 }
 
 static void
@@ -346,7 +357,9 @@ usage(FILE *f)
 	        "  --same-priority  run the verifier threads at the writer's\n"
 	        "                 priority (default: nice 19, so that the writer,\n"
 	        "                 the serial stage, never waits for a core)\n"
-	        "  --seconds S    rpc, epcis: length of each timed phase (default 5)\n"
+	        "  --seconds S    rpc, epcis: length of each timed phase (default 5);\n"
+	        "                 soak: length of the run, instead of --minutes\n"
+	        "  --minutes N    soak: length of the run (default 1, at most 1440)\n"
 	        "  --workers N    rpc: the server's worker threads (default: its\n"
 	        "                 own, one per core)\n"
 	        "  --group-wait-us U  rpc: how long the server's writer lets a\n"
@@ -407,10 +420,23 @@ usage(FILE *f)
 	      "below 20000 events), so that import_ratio compares rates of the\n"
 	      "same run.\n"
 	      "\n"
+	      "The soak mode starts waybilld (as the epcis mode finds it) on a\n"
+	      "fresh ledger and runs a steady mixed load against it: writers\n"
+	      "(commissioning batches, packing, shipping, receiving, unpacking,\n"
+	      "installations, recalls and lifts, master data, registry changes),\n"
+	      "readers asking every read the client library has, a subscriber\n"
+	      "to recall notices and a client that reconnects five times a\n"
+	      "second. The daemon's RSS and descriptors are sampled every second.\n"
+	      "It passes when the anonymous RSS grows less than 10 MB after a\n"
+	      "warm-up of min(2 minutes, a third of the run), the descriptors\n"
+	      "return to their baseline once the clients have closed, and no\n"
+	      "request fails unexpectedly; its figures may be zero or negative.\n"
+	      "\n"
 	      "Progress and diagnostics go to stderr.\n"
 	      "\n"
 	      "Exit status: 0 with valid figures; 1 when a measurement failed or a\n"
-	      "figure is not a positive number; 2 on wrong arguments.\n",
+	      "figure is not a positive number, or a soak did not pass; 2 on\n"
+	      "wrong arguments.\n",
 	      f);
 }
 
@@ -508,6 +534,14 @@ main(int argc, char **argv)
 				fprintf(stderr,
 				        "waybill-bench: --seconds takes a time in seconds, above 0 and at most %.0f\n",
 				        MAX_SECONDS);
+				return BENCH_USAGE;
+			}
+		} else if (opt_value(argc, argv, &i, "--minutes", &v)) {
+			if (!parse_seconds(v, &o.minutes) ||
+			    o.minutes > MAX_MINUTES) {
+				fprintf(stderr,
+				        "waybill-bench: --minutes takes a time in minutes, above 0 and at most %.0f\n",
+				        MAX_MINUTES);
 				return BENCH_USAGE;
 			}
 		} else if (opt_value(argc, argv, &i, "--workers", &v)) {
@@ -619,7 +653,10 @@ main(int argc, char **argv)
 		print_table(&r);
 	}
 	fflush(stdout);
-	for (size_t i = 0; i < r.n; i++) {
+	if (r.judged && !r.passed) {
+		rc = bench_fail("%s: the run did not pass (see above)", r.mode);
+	}
+	for (size_t i = 0; i < r.n && !r.judged; i++) {
 		if (!figure_valid(&r.fig[i])) {
 			rc = bench_fail(
 			        "%s = %g is not a positive number: the measurement failed",

@@ -40,6 +40,7 @@ typedef struct {
 	uint64_t items;           /* trace: items in the supply chain */
 	unsigned items_per_stamp; /* trace: items per commissioning stamp */
 	uint64_t events;          /* epcis: events in the document */
+	double minutes;           /* soak: length of the run */
 } bench_opts;
 
 typedef struct {
@@ -56,6 +57,11 @@ typedef struct {
 	const char *mode;
 	bench_figure fig[BENCH_MAX_FIGURES];
 	size_t n;
+	/* A mode that judges its run (soak): its figures may be zero or
+	 * negative, `pass` is printed, and the exit status is 1 when it did
+	 * not pass. */
+	bool judged;
+	bool passed;
 } bench_report;
 
 /** Seconds on CLOCK_MONOTONIC. */
@@ -186,5 +192,8 @@ int bench_rpc_submit_b32(double *per_s, const char *url, const wb_signer *key,
 
 /** The epcis mode (bench_epcis.c). */
 int bench_epcis(const bench_opts *o, bench_report *r);
+
+/** The soak mode (bench_soak.c): judges its run (r->judged). */
+int bench_soak(const bench_opts *o, bench_report *r);
 
 #endif

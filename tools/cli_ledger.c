@@ -52,8 +52,8 @@ static const char verify_help[] =
         "                   file holding it, to pin the trust anchor\n"
         "  --json           print JSON instead of text\n"
         "\n"
-        "Exit status: 0 when the ledger verifies, 1 when it does not, 2 usage,\n"
-        "5 when it cannot be read.\n";
+        "Exit status: 0 when the ledger verifies, 1 when it does not (or is too\n"
+        "damaged to open), 2 usage, 5 when it cannot be read.\n";
 
 static const char export_help[] =
         "usage: waybill export --data DIR --out FILE [--from N] [--to N]\n"
@@ -524,8 +524,12 @@ cmd_verify(int argc, char **argv)
 		        CLI_USAGE, "verify",
 		        "--log-key goes with --export: a ledger directory holds its own log key");
 	}
-	if ((j = cli_open_ledger("verify", dir)) == NULL) {
-		return CLI_ERROR;
+	if ((rc = wb_journal_open(&j, dir, NULL)) != WB_OK) {
+		/* A ledger too damaged to open has failed its verification. */
+		return cli_fail(rc == WB_ECORRUPT ? CLI_VERIFY_FAILED
+		                                  : CLI_ERROR,
+		                "verify", "cannot open %s: %s", dir,
+		                cli_open_error(rc));
 	}
 	rc = wb_verify_journal(
 	        &r, j, NULL,

@@ -224,7 +224,7 @@ cli_tz_valid(const char *tz)
 
 	return strlen(tz) == 6 && (tz[0] == '+' || tz[0] == '-') &&
 	       digits(tz + 1, 2, &h) && tz[3] == ':' && digits(tz + 4, 2, &m) &&
-	       h <= 23 && m <= 59;
+	       m <= 59 && h * 60 + m <= 14 * 60;
 }
 
 static bool
@@ -1134,7 +1134,7 @@ cli_stamp_when(wb_stamp *st, cli_pool *pool, const char *cmd,
 		} else if (!cli_tz_valid(tz)) {
 			return cli_fail(
 			        CLI_USAGE, cmd,
-			        "--tz %s: write the offset as +HH:MM or -HH:MM",
+			        "--tz %s: write the offset as +HH:MM or -HH:MM, from -14:00 to +14:00",
 			        tz);
 		}
 		snprintf(zone, sizeof(zone), "%s", tz);

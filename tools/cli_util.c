@@ -105,7 +105,7 @@ cli_open_error(wb_err rc)
 	case WB_EDENIED:
 		return "permission denied (or the log key is not this ledger's)";
 	case WB_ECORRUPT:
-		return "the ledger is damaged: restore it from a backup and run `waybill verify`";
+		return "the ledger is damaged: restore it from a backup, then check the restored copy with `waybill verify`";
 	default:
 		return wb_strerror(rc);
 	}

@@ -20,6 +20,7 @@ static const char usage_text[] =
         "                [--workers N] [--max-message BYTES] [--max-batch N]\n"
         "                [--map-size BYTES] [--log-level error|warn|info|debug]\n"
         "                [--public-recall-status]\n"
+        "       waybilld --data DIR --rebuild-indexes [--map-size BYTES]\n"
         "\n"
         "Serves the ledger in DIR (made by `waybill init`).\n"
         "\n"
@@ -46,7 +47,14 @@ static const char usage_text[] =
         "  --public-recall-status\n"
         "                     answer RecallStatus without a key, for till and\n"
         "                     shelf systems that hold none (every other read\n"
-        "                     still needs one)\n";
+        "                     still needs one)\n"
+        "  --rebuild-indexes  do not serve: rebuild the derived databases (twin\n"
+        "                     state, lineage, registry, recalls, event IDs, search,\n"
+        "                     Merkle nodes) from the journal alone, print\n"
+        "                     \"rebuilt N entries ...\" and exit 0; every entry and\n"
+        "                     checkpoint is verified first, and a bad one stops it\n"
+        "                     (exit 1, naming the entry) with nothing changed. The\n"
+        "                     daemon must be stopped. Scratch space: $TMPDIR\n";
 
 static int usage_error(const char *fmt, ...)
         __attribute__((format(printf, 1, 2)));
@@ -84,6 +92,7 @@ struct args {
 	const char *publish;
 	const char *log_key;
 	unsigned long long map_size;
+	bool rebuild;
 	wb_rpc_server_opts so;
 };
 
@@ -104,6 +113,10 @@ parse_args(struct args *a, int argc, char **argv)
 		}
 		if (strcmp(arg, "--public-recall-status") == 0) {
 			a->so.public_recall_status = true;
+			continue;
+		}
+		if (strcmp(arg, "--rebuild-indexes") == 0) {
+			a->rebuild = true;
 			continue;
 		}
 		if (arg[0] != '-' || val == NULL) {
@@ -206,6 +219,40 @@ print_identity(wb_journal *j, wb_rpc_server *srv, size_t n_listen,
 	free(admin_text);
 }
 
+/* --rebuild-indexes: the derived databases rebuilt, then exit; no log key
+ * is needed (the stored checkpoints are kept). */
+static int
+rebuild_indexes(const struct args *a)
+{
+	wb_rebuild_opts o = { .max_map_size = (size_t)a->map_size };
+	wb_rebuild_report r;
+	wb_err rc;
+
+	rc = wb_rebuild_derived(&r, a->data, &o);
+	if (rc == WB_OK) {
+		printf("rebuilt %llu entr%s: %llu checkpoint%s, %llu derived records written\n",
+		       (unsigned long long)r.entries,
+		       r.entries == 1 ? "y" : "ies",
+		       (unsigned long long)r.checkpoints,
+		       r.checkpoints == 1 ? " matches" : "s match",
+		       (unsigned long long)r.records);
+		return 0;
+	}
+	if (rc == WB_ENOTFOUND) {
+		fprintf(stderr,
+		        "waybilld: %s holds no ledger: nothing to rebuild\n",
+		        a->data);
+	} else if (rc == WB_ECORRUPT) {
+		fprintf(stderr,
+		        "waybilld: cannot rebuild %s: the journal is damaged at entry %llu: %s; nothing was changed: restore the ledger from a backup\n",
+		        a->data, (unsigned long long)r.first_bad, r.problem);
+	} else {
+		fprintf(stderr, "waybilld: cannot rebuild %s: %s\n", a->data,
+		        r.problem[0] ? r.problem : wb_strerror(rc));
+	}
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,6 +272,9 @@ main(int argc, char **argv)
 	if (wb_init() != WB_OK) {
 		fprintf(stderr, "waybilld: libsodium failed to start\n");
 		return 1;
+	}
+	if (a.rebuild) {
+		return rebuild_indexes(&a);
 	}
 	if (a.log_key == NULL) {
 		snprintf(default_log, sizeof(default_log), "%s/log.key",

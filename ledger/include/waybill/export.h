@@ -7,10 +7,12 @@
  * > 0, its inclusion proof), the log key's checkpoint of tree size `to` and
  * the hashes of the perfect subtrees covering [0, from); then every
  * registry entry before `from`, each with its inclusion proof; then the
- * entries of the range in order. With the ledger's public keys alone an
- * auditor verifies every signature, each key's validity, the chain links
- * inside the range and the range against the checkpoint; a cut-off tail or a
- * missing entry is detected. An export from index 0 is also replayed
+ * entries of the range in order, each with the leaf hash the ledger stored
+ * when it appended it. With the ledger's public keys alone an auditor
+ * verifies every signature, each key's validity, the chain links inside the
+ * range and the range against the checkpoint; a cut-off tail or a missing
+ * entry is detected, and an entry changed in the copy is named by its
+ * carried leaf hash. An export from index 0 is also replayed
  * through every append rule (see verify.h).
  *
  * THREAD SAFETY: reentrant; the journal may keep appending while an export
@@ -54,6 +56,12 @@ typedef struct {
 	size_t entry_len;
 	const wb_hash *proof;
 	size_t n_proof;
+	/* The leaf hash the ledger stored for the entry when it appended it
+	 * (proto ExportEntry.leaf_hash); NULL when the item carries none, as
+	 * in exports written before the field existed. Read back as carried:
+	 * a length other than WB_HASH_LEN is for the verifier to report. */
+	const uint8_t *leaf_hash;
+	size_t leaf_hash_len;
 
 	wb_arena *arena_;
 } wb_export_entry;

@@ -15,6 +15,7 @@
 #include "waybill/log.h"
 #include "waybill/merkle.h"
 #include "waybill/note.h"
+#include "waybill/rebuild.h"
 #include "waybill/sig.h"
 #include "waybill/stamp.h"
 #include "waybill/verify.h"
