@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,8 +21,6 @@
 
 #define DEFAULT_MAX_MESSAGE   (4u << 20)
 #define DEFAULT_CONTEXTS      64
-#define DEFAULT_MAX_BATCH     1024
-#define DEFAULT_MAX_QUEUED    65536
 #define DEFAULT_GROUP_MAX     8192
 #define DEFAULT_GROUP_WAIT_US 200
 #define NONCE_CAP             (1u << 20)
@@ -237,6 +236,30 @@ srv_pipe_forget_key(struct wb_rpc_server *s, uint32_t pipe)
 }
 
 /*
+ * The nonce table's memory comes straight from mmap (zeroed) and goes back
+ * with munmap: from malloc, a freed table of a few MiB stays in the heap
+ * (glibc raises its mmap threshold after the first large free), and each
+ * doubling would leave the previous table's pages resident.
+ */
+static struct nonce_slot *
+nonce_table_new(size_t cap)
+{
+	void *p = mmap(NULL, cap * sizeof(struct nonce_slot),
+	               PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+	               0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+nonce_table_free(struct nonce_slot *t, size_t cap)
+{
+	if (t != NULL) {
+		munmap(t, cap * sizeof(*t));
+	}
+}
+
+/*
  * Drops the nonces older than the freshness window (twice it, to be safe
  * across the ±5 minutes either way) into a new table, doubled while the
  * live nonces would fill more than a third of it, up to NONCE_CAP. The
@@ -256,7 +279,7 @@ nonce_sweep(struct wb_rpc_server *s, uint64_t now_ms)
 	while (live * 3 >= cap && cap < NONCE_CAP) {
 		cap *= 2;
 	}
-	if ((s->nonces = calloc(cap, sizeof(*old))) == NULL) {
+	if ((s->nonces = nonce_table_new(cap)) == NULL) {
 		s->nonces = old;
 		return;
 	}
@@ -278,7 +301,7 @@ nonce_sweep(struct wb_rpc_server *s, uint64_t now_ms)
 		s->nonces[k] = old[i];
 		s->nonce_count++;
 	}
-	free(old);
+	nonce_table_free(old, old_cap);
 }
 
 bool
@@ -733,8 +756,9 @@ apply_defaults(wb_rpc_server_opts *o)
 	o->contexts = o->contexts ? o->contexts : DEFAULT_CONTEXTS;
 	o->max_message = o->max_message ? o->max_message : DEFAULT_MAX_MESSAGE;
 	o->recv_max = o->recv_max ? o->recv_max : 2 * o->max_message;
-	o->max_batch = o->max_batch ? o->max_batch : DEFAULT_MAX_BATCH;
-	o->max_queued = o->max_queued ? o->max_queued : DEFAULT_MAX_QUEUED;
+	o->max_batch = o->max_batch ? o->max_batch : WB_RPC_DEFAULT_MAX_BATCH;
+	o->max_queued =
+	        o->max_queued ? o->max_queued : WB_RPC_DEFAULT_MAX_QUEUED;
 	o->group_max = o->group_max ? o->group_max : DEFAULT_GROUP_MAX;
 	o->group_wait_us =
 	        o->group_wait_us ? o->group_wait_us : DEFAULT_GROUP_WAIT_US;
@@ -902,6 +926,11 @@ srv_new(struct wb_rpc_server **out, wb_journal *j, const wb_rpc_server_opts *o)
 	s->j = j;
 	s->o = *o;
 	apply_defaults(&s->o);
+	if (s->o.max_queued < s->o.max_batch) {
+		/* A full batch could never be queued: "busy" forever. */
+		free(s);
+		return WB_EINVAL;
+	}
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);
 	pthread_mutex_init(&s->wlock, NULL);
@@ -909,7 +938,7 @@ srv_new(struct wb_rpc_server **out, wb_journal *j, const wb_rpc_server_opts *o)
 	pthread_mutex_init(&s->alock, NULL);
 	pthread_rwlock_init(&s->ctx_lock, NULL);
 	s->nonce_cap = NONCE_START;
-	if ((s->nonces = calloc(s->nonce_cap, sizeof(*s->nonces))) == NULL) {
+	if ((s->nonces = nonce_table_new(s->nonce_cap)) == NULL) {
 		srv_free(s);
 		return WB_ENOMEM;
 	}
@@ -935,7 +964,7 @@ srv_free(struct wb_rpc_server *s)
 			s->pipes[i] = next;
 		}
 	}
-	free(s->nonces);
+	nonce_table_free(s->nonces, s->nonce_cap);
 	free(s->log_key_text);
 	free(s->admin_key_text);
 	pthread_mutex_destroy(&s->qlock);

@@ -9,12 +9,15 @@
  */
 #include "daemon.h"
 
+#include <lmdb.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "rpc.pb-c.h"
@@ -29,6 +32,8 @@
 #define MAX_MESSAGE_ARG "65536"
 #define MAX_BATCH       8
 #define MAX_BATCH_ARG   "8"
+/* Stamps waiting for the writer: one batch fits, a second does not. */
+#define MAX_QUEUED_ARG "12"
 
 #define FLOOD 10000
 
@@ -48,7 +53,7 @@ setup(void **state)
 	assert_non_null(w);
 	td_ledger(&w->d, WB_CUSTODY_ADVISORY);
 	td_start(&w->d, "ipc", "--max-message", MAX_MESSAGE_ARG, "--max-batch",
-	         MAX_BATCH_ARG, NULL);
+	         MAX_BATCH_ARG, "--max-queued", MAX_QUEUED_ARG, NULL);
 	w->admin = td_client(&w->d, w->d.admin, false);
 	w->acme = td_register(&w->d, w->admin, "Acme", 10,
 	                      1u << WB_ROLE_BRAND_OWNER, "0614141");
@@ -1034,6 +1039,178 @@ test_abuse_batch_over_limit_refused(void **state)
 	nng_close(s);
 }
 
+/* Waits up to ms for the reply to what was sent on s; false when none
+ * came. */
+static bool
+poll_reply(nng_socket s, int ms, wb_wire_response *resp)
+{
+	void *reply = NULL;
+	size_t reply_len = 0;
+	int rv;
+
+	for (int waited = 0;; waited += 10) {
+		rv = nng_recv(s, &reply, &reply_len,
+		              NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK);
+		if (rv == 0) {
+			break;
+		}
+		if (rv != NNG_EAGAIN) {
+			fail_msg("recv: %s", nng_strerror(rv));
+		}
+		if (waited >= ms) {
+			return false;
+		}
+		nng_msleep(10);
+	}
+	assert_int_equal(wb_wire_response_decode(resp, reply, reply_len),
+	                 WB_OK);
+	nng_free(reply, reply_len);
+	return true;
+}
+
+/* A Submit reply that took every stamp of a batch of n as new. */
+static void
+expect_batch_taken(wb_wire_response *resp, size_t n)
+{
+	Waybill__V1__SubmitResponse *m;
+
+	if (resp->status != WB_OK) {
+		fail_msg("expected the batch taken, got %s: %s",
+		         wb_strerror(resp->status),
+		         resp->message ? resp->message : "(no message)");
+	}
+	m = waybill__v1__submit_response__unpack(NULL, resp->body_len,
+	                                         resp->body);
+	assert_non_null(m);
+	assert_int_equal(m->n_results, n);
+	for (size_t i = 0; i < m->n_results; i++) {
+		assert_int_equal(m->results[i]->status, WB_OK);
+		assert_false(m->results[i]->duplicate);
+	}
+	waybill__v1__submit_response__free_unpacked(m, NULL);
+	wb_wire_response_fini(resp);
+}
+
+#define QUEUE_BATCHES 6
+
+/*
+ * The writer's queue (--max-queued 12). The test takes LMDB's write lock
+ * itself (a write transaction on the daemon's ledger, from this process),
+ * so the daemon's writer waits in its commit and verified batches pile up
+ * in the queue: the batch that does not fit is refused "busy" at once,
+ * with nothing written, while reads go on; once the lock is released the
+ * queued batches are committed and the refused one is taken when sent
+ * again, as new stamps.
+ */
+static void
+test_abuse_full_writer_queue_answers_busy(void **state)
+{
+	struct world *w = *state;
+	nng_socket socks[QUEUE_BATCHES];
+	uint8_t *bodies[QUEUE_BATCHES];
+	size_t lens[QUEUE_BATCHES];
+	bool busy[QUEUE_BATCHES] = { false };
+	size_t sent = 0, n_busy = 0, n_taken = 0;
+	wb_rpc_info before, during, after;
+	wb_wire_request r;
+	wb_wire_response resp;
+	MDB_env *env;
+	MDB_txn *txn;
+
+	info(w, &before);
+	free(before.checkpoint);
+	assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
+	assert_int_equal(mdb_env_open(env, w->d.dir, 0, 0600), MDB_SUCCESS);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
+	/* One batch at a time, a second apart, so that the writer has taken
+	 * the first (and is stuck committing it) before the next comes. A
+	 * refusal is answered at once; a queued batch waits for the lock. */
+	while (sent < QUEUE_BATCHES && n_busy == 0) {
+		size_t i = sent++;
+		uint8_t *bytes;
+		size_t len;
+
+		socks[i] = raw_open(w->d.url, 30000);
+		bodies[i] = submit_body(w, &lens[i], MAX_BATCH,
+		                        5000 + (int)(i * MAX_BATCH));
+		req_init(w, &r, WB_OP_SUBMIT, bodies[i], lens[i]);
+		bytes = encode(&r, &len);
+		assert_int_equal(nng_send(socks[i], bytes, len, 0), 0);
+		free(bytes);
+		if (poll_reply(socks[i], 1000, &resp)) {
+			expect_refusal(&resp, WB_EBUSY, WB_REJECT_NONE,
+			               "has " MAX_QUEUED_ARG
+			               " stamps waiting to be written: retry");
+			busy[i] = true;
+			n_busy++;
+		}
+	}
+	/* The first batch went to the writer and the second filled the
+	 * queue: the third at the latest is refused. */
+	assert_int_equal(n_busy, 1);
+	assert_true(sent >= 3);
+	/* Reads are answered while the writer waits, and nothing new is
+	 * in the log. */
+	info(w, &during);
+	free(during.checkpoint);
+	assert_int_equal(during.tree_size, before.tree_size);
+
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	for (size_t i = 0; i < sent; i++) {
+		if (!busy[i]) {
+			if (!poll_reply(socks[i], 30000, &resp)) {
+				fail_msg("batch %zu queued but never answered",
+				         i);
+			}
+			expect_batch_taken(&resp, MAX_BATCH);
+			n_taken++;
+		}
+	}
+	info(w, &after);
+	free(after.checkpoint);
+	assert_int_equal(after.tree_size,
+	                 before.tree_size + n_taken * MAX_BATCH);
+	/* Nothing of a refused batch was written: sent again, every stamp
+	 * of it is new. */
+	for (size_t i = 0; i < sent; i++) {
+		if (busy[i]) {
+			req_init(w, &r, WB_OP_SUBMIT, bodies[i], lens[i]);
+			call(socks[i], &r, &resp);
+			expect_batch_taken(&resp, MAX_BATCH);
+		}
+		free(bodies[i]);
+		nng_close(socks[i]);
+	}
+}
+
+/* A queue smaller than a batch would refuse every full batch as "busy"
+ * forever: waybilld will not start that way. */
+static void
+test_abuse_queue_smaller_than_batch_is_a_usage_error(void **state)
+{
+	struct world *w = *state;
+	char cmd[8192], out[4096];
+	size_t n;
+	FILE *f;
+	int status;
+
+	snprintf(
+	        cmd, sizeof(cmd),
+	        "'%s' --data '%s' --listen ipc://%s/other.sock --publish none --max-batch 16 --max-queued 8 2>&1",
+	        getenv("WAYBILLD"), w->d.dir, w->d.dir);
+	assert_non_null(f = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	status = pclose(f);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	if (strstr(out, "--max-queued (8) is smaller than --max-batch (16)") ==
+	    NULL) {
+		fail_msg("unexpected message: %s", out);
+	}
+}
+
 /* One of the flood's bad requests (kind k), encoded, with what its reply
  * must say. */
 struct bad {
@@ -1276,6 +1453,8 @@ main(void)
 		T(test_abuse_malformed_body_refused),
 		T(test_abuse_batch_over_limit_refused),
 		T(test_abuse_flood_of_bad_requests_writes_nothing),
+		T(test_abuse_full_writer_queue_answers_busy),
+		T(test_abuse_queue_smaller_than_batch_is_a_usage_error),
 	};
 #undef T
 

@@ -18,7 +18,8 @@ static const char usage_text[] =
         "usage: waybilld --data DIR [--listen URL ...] [--publish URL|none]\n"
         "                [--log-key FILE] [--tls-cert FILE --tls-key FILE]\n"
         "                [--workers N] [--max-message BYTES] [--max-batch N]\n"
-        "                [--map-size BYTES] [--log-level error|warn|info|debug]\n"
+        "                [--max-queued N] [--map-size BYTES]\n"
+        "                [--log-level error|warn|info|debug]\n"
         "                [--public-recall-status]\n"
         "       waybilld --data DIR --rebuild-indexes [--map-size BYTES]\n"
         "\n"
@@ -40,6 +41,9 @@ static const char usage_text[] =
         "                     twice that is nng's hard limit, beyond which the\n"
         "                     connection is dropped\n"
         "  --max-batch N      stamps per Submit (default 1024)\n"
+        "  --max-queued N     stamps verified and waiting for the writer (default\n"
+        "                     65536, at least --max-batch); beyond it a Submit\n"
+        "                     is refused \"busy\", nothing written, to be retried\n"
         "  --map-size BYTES   the ledger's maximum size (default 64 GiB); at the\n"
         "                     maximum, submits are refused with \"ledger full\"\n"
         "  --log-level L      diagnostics on stderr (default info; debug adds a\n"
@@ -159,6 +163,13 @@ parse_args(struct args *a, int argc, char **argv)
 				        val);
 			}
 			a->so.max_batch = (unsigned)v;
+		} else if (strcmp(arg, "--max-queued") == 0) {
+			if (parse_size(val, 1u << 24, &v) != 0) {
+				return usage_error(
+				        "--max-queued takes 1 to 16777216, not %s",
+				        val);
+			}
+			a->so.max_queued = (size_t)v;
 		} else if (strcmp(arg, "--map-size") == 0) {
 			if (parse_size(val, ~0ull >> 1, &v) != 0 ||
 			    v < (1u << 20)) {
@@ -183,6 +194,17 @@ parse_args(struct args *a, int argc, char **argv)
 	}
 	if ((a->so.tls_cert_file == NULL) != (a->so.tls_key_file == NULL)) {
 		return usage_error("--tls-cert and --tls-key go together");
+	}
+	/* A batch larger than the queue could never be taken, and "busy,
+	 * retry" would be a lie. */
+	if (a->so.max_queued != 0 &&
+	    a->so.max_queued < (a->so.max_batch ? a->so.max_batch
+	                                        : WB_RPC_DEFAULT_MAX_BATCH)) {
+		return usage_error(
+		        "--max-queued (%zu) is smaller than --max-batch (%u): a whole batch must fit in the queue",
+		        a->so.max_queued,
+		        a->so.max_batch ? a->so.max_batch
+		                        : WB_RPC_DEFAULT_MAX_BATCH);
 	}
 	if (a->n_listen == 0) {
 		a->listen[a->n_listen++] = WB_RPC_DEFAULT_URL;

@@ -26,8 +26,10 @@
 #include "waybill/ledger.h"
 #include "waybill/trace.h"
 
-#define WB_RPC_DEFAULT_URL     "tcp://127.0.0.1:7450"
-#define WB_RPC_DEFAULT_PUBLISH "tcp://127.0.0.1:7451"
+#define WB_RPC_DEFAULT_URL        "tcp://127.0.0.1:7450"
+#define WB_RPC_DEFAULT_PUBLISH    "tcp://127.0.0.1:7451"
+#define WB_RPC_DEFAULT_MAX_BATCH  1024  /* stamps per Submit */
+#define WB_RPC_DEFAULT_MAX_QUEUED 65536 /* stamps waiting for the writer */
 
 /*
  * The server.
@@ -45,7 +47,8 @@ typedef struct {
 	size_t max_message;        /* application limit; 0: 4 MiB */
 	size_t recv_max;           /* nng's hard limit; 0: 2 x max_message */
 	unsigned max_batch;        /* stamps per Submit; 0: 1024 */
-	size_t max_queued;         /* stamps waiting for the writer; 0: 65536 */
+	size_t max_queued;         /* stamps waiting for the writer; 0: 65536;
+	                              at least max_batch */
 	unsigned group_max;        /* stamps per group commit; 0: 8192 */
 	unsigned group_wait_us;    /* how long a group waits to fill; 0: 200 */
 	bool public_recall_status; /* RecallStatus without a key */
@@ -54,7 +57,8 @@ typedef struct {
 /**
  * Starts serving `j` (which must have been opened with its log key, and
  * outlives the server).
- * @return WB_OK, WB_EINVAL (bad URL or options), WB_EIO (cannot listen:
+ * @return WB_OK, WB_EINVAL (bad URL or options, such as max_queued smaller
+ * than max_batch), WB_EIO (cannot listen:
  * address in use, ...), WB_ENOTFOUND (TLS files missing), WB_EDENIED (TLS
  * certificate unusable), WB_ENOMEM.
  */
