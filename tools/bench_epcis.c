@@ -27,6 +27,7 @@
  * threads).
  */
 #include "bench.h"
+#include "bench_daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,8 +80,7 @@ struct epcisb {
 	wb_signer *log, *admin, *owner;
 	uint8_t ledger_id[WB_HASH_LEN];
 	bench_stampgen gen;
-	pid_t daemon;
-	char url[512];
+	bench_daemon d;
 	wb_rpc_client *c;
 	double document_bytes;
 	double verify_2t; /* raw 2-thread verify rate, median of the rounds */
@@ -124,7 +124,7 @@ static void
 stretch_begin(const struct epcisb *b, stretch *s)
 {
 	bench_cpu_sample(&s->m);
-	s->daemon = proc_cpu(b->daemon);
+	s->daemon = proc_cpu(b->d.pid);
 }
 
 /* Notes who used the CPU between s and now; importer_cpu is the child's
@@ -154,41 +154,6 @@ stretch_note(const struct epcisb *b, const char *what, const stretch *s,
 	        e.m.machine_busy - s->m.machine_busy - self - daemon -
 	                importer_cpu,
 	        wall * (double)(cores > 0 ? cores : 1));
-}
-
-/*
- * The programs: $NAME_ENV, else next to this one.
- */
-static int
-find_program(char *out, size_t size, const char *name, const char *env)
-{
-	const char *v = getenv(env);
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
-	if (v != NULL && v[0] != '\0') {
-		snprintf(out, size, "%s", v);
-	} else {
-		if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <=
-		    0) {
-			return bench_fail("cannot tell where waybill-bench is "
-			                  "(set $%s)",
-			                  env);
-		}
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-		}
-		if ((size_t)snprintf(out, size, "%s/%s", self, name) >= size) {
-			return bench_fail("%s: the path is too long", self);
-		}
-	}
-	if (access(out, X_OK) != 0) {
-		return bench_fail("%s: %s (build it, or name it with $%s)", out,
-		                  strerror(errno), env);
-	}
-	return BENCH_OK;
 }
 
 /*
@@ -342,30 +307,6 @@ make_ledger(struct epcisb *b)
 	return BENCH_OK;
 }
 
-/* Reads the daemon's "listening  URL" line from its stdout. */
-static int
-read_url(struct epcisb *b, int fd)
-{
-	char buf[4096];
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < sizeof(buf) - 1 &&
-	       (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0) {
-		char *line, *end;
-
-		n += (size_t)r;
-		buf[n] = '\0';
-		if ((line = strstr(buf, "listening  ")) != NULL &&
-		    (end = strchr(line, '\n')) != NULL) {
-			*end = '\0';
-			snprintf(b->url, sizeof(b->url), "%s", line + 11);
-			return BENCH_OK;
-		}
-	}
-	return bench_fail("waybilld did not say where it listens");
-}
-
 static int
 start_daemon(struct epcisb *b)
 {
@@ -375,33 +316,17 @@ start_daemon(struct epcisb *b)
 		               log_key,     "--log-level", "warn",  NULL };
 	wb_rpc_client_opts co = { .timeout_ms = CALL_TIMEOUT_MS,
 		                  .key = b->owner };
-	int out[2], rc;
+	int rc;
 	wb_err err = WB_ETIMEDOUT;
 
 	snprintf(listen, sizeof(listen), "ipc://%s/rpc.sock", b->dir);
 	snprintf(publish, sizeof(publish), "ipc://%s/pub.sock", b->dir);
 	snprintf(log_key, sizeof(log_key), "%s/log.key", b->dir);
-	if (pipe(out) != 0) {
-		return bench_fail("pipe: %s", strerror(errno));
-	}
-	if ((b->daemon = fork()) < 0) {
-		return bench_fail("fork: %s", strerror(errno));
-	}
-	if (b->daemon == 0) {
-		dup2(out[1], STDOUT_FILENO);
-		close(out[0]);
-		close(out[1]);
-		execv(b->waybilld, (char *const *)(uintptr_t)args);
-		_exit(127);
-	}
-	close(out[1]);
-	rc = read_url(b, out[0]);
-	close(out[0]);
-	if (rc != BENCH_OK) {
+	if ((rc = bench_daemon_start(&b->d, args, NULL)) != BENCH_OK) {
 		return rc;
 	}
-	if ((err = wb_rpc_client_open(&b->c, b->url, &co)) != WB_OK) {
-		return bench_fail("opening a client of %s: %s", b->url,
+	if ((err = wb_rpc_client_open(&b->c, b->d.url, &co)) != WB_OK) {
+		return bench_fail("opening a client of %s: %s", b->d.url,
 		                  wb_strerror(err));
 	}
 	for (int i = 0; i < 100 && (err = wb_rpc_ping(b->c, NULL)) != WB_OK;
@@ -411,33 +336,8 @@ start_daemon(struct epcisb *b)
 		return bench_fail("waybilld does not answer Ping: %s",
 		                  wb_strerror(err));
 	}
-	bench_note("waybilld (pid %d) on %s", (int)b->daemon, b->url);
+	bench_note("waybilld (pid %d) on %s", (int)b->d.pid, b->d.url);
 	return BENCH_OK;
-}
-
-static void
-stop_daemon(struct epcisb *b)
-{
-	int status;
-
-	if (b->daemon <= 0) {
-		return;
-	}
-	kill(b->daemon, SIGTERM);
-	for (int waited = 0; waited < STOP_WAIT_MS; waited += 10) {
-		struct timespec ts = { 0, 10 * 1000000L };
-
-		if (waitpid(b->daemon, &status, WNOHANG) == b->daemon) {
-			b->daemon = 0;
-			return;
-		}
-		nanosleep(&ts, NULL);
-	}
-	bench_note("waybilld did not stop in %d s: killed",
-	           STOP_WAIT_MS / 1000);
-	kill(b->daemon, SIGKILL);
-	waitpid(b->daemon, &status, 0);
-	b->daemon = 0;
 }
 
 static int
@@ -510,7 +410,7 @@ static int
 run_import(struct epcisb *b, double *seconds, double *rss, double *cpu)
 {
 	const char *args[] = { b->waybill,  "epcis",     "import",   b->doc,
-		               "--key",     b->key_path, "--server", b->url,
+		               "--key",     b->key_path, "--server", b->d.url,
 		               "--proceed", "--timeout", "600",      NULL };
 	struct rusage ru;
 	double t0, t1;
@@ -521,7 +421,7 @@ run_import(struct epcisb *b, double *seconds, double *rss, double *cpu)
 	snprintf(b->err_path, sizeof(b->err_path), "%s/import.err", b->dir);
 	bench_note("%s epcis import %s --key %s --server %s --proceed "
 	           "--timeout 600",
-	           b->waybill, b->doc, b->key_path, b->url);
+	           b->waybill, b->doc, b->key_path, b->d.url);
 	t0 = bench_now();
 	if ((pid = fork()) < 0) {
 		return bench_fail("fork: %s", strerror(errno));
@@ -603,7 +503,7 @@ submit_phase(struct epcisb *b, const char *what, uint64_t *serial,
 	int rc;
 
 	stretch_begin(b, &s);
-	rc = bench_rpc_submit_b32(per_s, b->url, b->owner, &b->gen, serial,
+	rc = bench_rpc_submit_b32(per_s, b->d.url, b->owner, &b->gen, serial,
 	                          b->seconds, b->verify_2t);
 	if (rc == BENCH_OK) {
 		stretch_note(b, what, &s, 0);
@@ -679,10 +579,10 @@ bench_epcis(const bench_opts *o, bench_report *r)
 	b.seconds = o->seconds > 0             ? o->seconds
 	            : o->events < SMALL_EVENTS ? SMALL_SECONDS
 	                                       : DEFAULT_SECONDS;
-	if ((rc = find_program(b.waybilld, sizeof(b.waybilld), "waybilld",
-	                       "WAYBILLD")) != BENCH_OK ||
-	    (rc = find_program(b.waybill, sizeof(b.waybill), "waybill",
-	                       "WAYBILL")) != BENCH_OK) {
+	if ((rc = bench_find_program(b.waybilld, sizeof(b.waybilld), "waybilld",
+	                             "WAYBILLD")) != BENCH_OK ||
+	    (rc = bench_find_program(b.waybill, sizeof(b.waybill), "waybill",
+	                             "WAYBILL")) != BENCH_OK) {
 		return rc;
 	}
 	if ((b.dir = bench_scratch_dir(o)) == NULL) {
@@ -704,7 +604,7 @@ bench_epcis(const bench_opts *o, bench_report *r)
 		rc = measure(&b, r);
 	}
 	wb_rpc_client_close(b.c);
-	stop_daemon(&b);
+	bench_daemon_stop(&b.d, STOP_WAIT_MS);
 	wb_signer_free(b.owner);
 	wb_signer_free(b.admin);
 	wb_signer_free(b.log);

@@ -49,6 +49,7 @@
  * and are the kernel's to reclaim, so VmRSS is reported but not judged.
  */
 #include "bench.h"
+#include "bench_daemon.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -127,11 +128,11 @@ struct soak {
 	double run_s, warmup_s;
 	char *dir;
 	char waybilld[PATH_MAX], log_path[PATH_MAX];
-	char url[PATH_MAX + 16], pub_url[PATH_MAX + 16];
+	char pub_url[PATH_MAX + 16];
 	wb_signer *log, *admin, *maker, *retailer;
 	uint8_t ledger_id[WB_HASH_LEN];
 	uint8_t salt[8];
-	pid_t daemon;
+	bench_daemon d;
 	double t0;
 
 	atomic_bool stop;     /* the load stops */
@@ -338,7 +339,7 @@ sampler_run(void *arg)
 		if (atomic_load(&s->stop)) {
 			break;
 		}
-		if (!proc_read(&x, s->daemon)) {
+		if (!proc_read(&x, s->d.pid)) {
 			atomic_store(&s->daemon_gone, true);
 			unexpected(s, "sampler", "reading /proc", WB_ECLOSED,
 			           NULL);
@@ -1129,7 +1130,7 @@ reconnect_cycle(struct soak *s, uint64_t cycle, uint64_t *rng)
 
 	/* Opening and subscribing are local (nng connects in the
 	 * background): failures, but not requests. */
-	if ((rc = wb_rpc_client_open(&c, s->url, &co)) != WB_OK) {
+	if ((rc = wb_rpc_client_open(&c, s->d.url, &co)) != WB_OK) {
 		unexpected(s, "reconnect", "opening a client", rc, NULL);
 		return;
 	}
@@ -1244,41 +1245,6 @@ notices_missing(struct soak *s)
  */
 
 static int
-find_waybilld(struct soak *s)
-{
-	const char *v = getenv("WAYBILLD");
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
-	if (v != NULL && v[0] != '\0') {
-		snprintf(s->waybilld, sizeof(s->waybilld), "%s", v);
-	} else {
-		/* Next to this program, where the build puts both. */
-		if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <=
-		    0) {
-			return bench_fail("cannot tell where waybill-bench is "
-			                  "(set $WAYBILLD)");
-		}
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-		}
-		if ((size_t)snprintf(s->waybilld, sizeof(s->waybilld),
-		                     "%s/waybilld",
-		                     self) >= sizeof(s->waybilld)) {
-			return bench_fail("%s: the path is too long", self);
-		}
-	}
-	if (access(s->waybilld, X_OK) != 0) {
-		return bench_fail("%s: %s (build it, or name it with "
-		                  "$WAYBILLD)",
-		                  s->waybilld, strerror(errno));
-	}
-	return BENCH_OK;
-}
-
-static int
 make_ledger(struct soak *s)
 {
 	wb_journal_create_opts co = { 0 };
@@ -1315,32 +1281,6 @@ make_ledger(struct soak *s)
 	return BENCH_OK;
 }
 
-/* Reads the daemon's "listening  URL" line from its stdout. */
-static int
-read_url(struct soak *s, int fd)
-{
-	char buf[4096];
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < sizeof(buf) - 1 &&
-	       (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0) {
-		char *line, *end;
-
-		n += (size_t)r;
-		buf[n] = '\0';
-		if ((line = strstr(buf, "listening  ")) != NULL &&
-		    (end = strchr(line, '\n')) != NULL) {
-			*end = '\0';
-			snprintf(s->url, sizeof(s->url), "%s", line + 11);
-			return BENCH_OK;
-		}
-	}
-	return bench_fail("waybilld did not say where it listens (its log: "
-	                  "%s)",
-	                  s->log_path);
-}
-
 static int
 start_daemon(struct soak *s)
 {
@@ -1354,80 +1294,20 @@ start_daemon(struct soak *s)
 		               "--listen",    listen,       "--publish",
 		               s->pub_url,    "--map-size", map_size,
 		               "--log-level", "warn",       NULL };
-	int out[2], rc, log_fd;
+	int rc;
 
 	map = map < MIN_MAP_SIZE ? MIN_MAP_SIZE : map;
 	snprintf(map_size, sizeof(map_size), "%llu", map);
 	snprintf(listen, sizeof(listen), "ipc://%s/rpc.sock", s->dir);
 	snprintf(s->pub_url, sizeof(s->pub_url), "ipc://%s/pub.sock", s->dir);
 	snprintf(s->log_path, sizeof(s->log_path), "%s/waybilld.log", s->dir);
-	if ((log_fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) <
-	    0) {
-		return bench_fail("%s: %s", s->log_path, strerror(errno));
-	}
-	if (pipe(out) != 0) {
-		close(log_fd);
-		return bench_fail("pipe: %s", strerror(errno));
-	}
-	if ((s->daemon = fork()) < 0) {
-		close(log_fd);
-		return bench_fail("fork: %s", strerror(errno));
-	}
-	if (s->daemon == 0) {
-		/* Should this program die without stopping it (a crash, a
-		 * sanitizer's abort), the daemon is told to stop too. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(log_fd, STDERR_FILENO);
-		close(out[0]);
-		close(out[1]);
-		close(log_fd);
-		execv(s->waybilld, (char *const *)(uintptr_t)args);
-		_exit(127);
-	}
-	close(log_fd);
-	close(out[1]);
-	rc = read_url(s, out[0]);
-	close(out[0]);
+	rc = bench_daemon_start(&s->d, args, s->log_path);
 	if (rc == BENCH_OK) {
 		bench_note("waybilld (pid %d) on %s, publishing on %s, "
 		           "--map-size %s",
-		           (int)s->daemon, s->url, s->pub_url, map_size);
+		           (int)s->d.pid, s->d.url, s->pub_url, map_size);
 	}
 	return rc;
-}
-
-/* SIGTERM; true when the daemon exited 0 in time. */
-static bool
-stop_daemon(struct soak *s)
-{
-	int status = 0;
-
-	if (s->daemon <= 0) {
-		return true;
-	}
-	kill(s->daemon, SIGTERM);
-	for (int waited = 0; waited < STOP_WAIT_MS; waited += 10) {
-		if (waitpid(s->daemon, &status, WNOHANG) == s->daemon) {
-			s->daemon = 0;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-				return true;
-			}
-			bench_note("waybilld %s %d on SIGTERM",
-			           WIFSIGNALED(status) ? "died of signal"
-			                               : "exited",
-			           WIFSIGNALED(status) ? WTERMSIG(status)
-			                               : WEXITSTATUS(status));
-			return false;
-		}
-		sleep_s(0.01);
-	}
-	bench_note("waybilld did not stop in %d s: killed",
-	           STOP_WAIT_MS / 1000);
-	kill(s->daemon, SIGKILL);
-	waitpid(s->daemon, &status, 0);
-	s->daemon = 0;
-	return false;
 }
 
 /* Prints the end of the daemon's log. */
@@ -1469,8 +1349,8 @@ setup(struct soak *s, struct subscriber *sub, pthread_t *th)
 	int brc = BENCH_OK;
 	wb_err rc;
 
-	if ((rc = wb_rpc_client_open(&x.c, s->url, &co)) != WB_OK) {
-		return bench_fail("opening a client of %s: %s", s->url,
+	if ((rc = wb_rpc_client_open(&x.c, s->d.url, &co)) != WB_OK) {
+		return bench_fail("opening a client of %s: %s", s->d.url,
 		                  wb_strerror(rc));
 	}
 	for (int i = 0; i < 100 && (rc = wb_rpc_ping(x.c, &p)) != WB_OK; i++) {
@@ -1553,7 +1433,7 @@ progress(struct soak *s, double now)
 {
 	proc_sample x;
 
-	if (!proc_read(&x, s->daemon)) {
+	if (!proc_read(&x, s->d.pid)) {
 		return;
 	}
 	bench_note("%5.0f s: %llu requests, %llu stamps, %llu unexpected; "
@@ -1585,7 +1465,7 @@ load(struct soak *s, proc_sample *end)
 		wb_rpc_client_opts co = { .timeout_ms = CALL_TIMEOUT_MS };
 
 		w[nw] = (struct writer){ .s = s, .w = (unsigned)nw };
-		if (wb_rpc_client_open(&w[nw].c, s->url, &co) != WB_OK ||
+		if (wb_rpc_client_open(&w[nw].c, s->d.url, &co) != WB_OK ||
 		    pthread_create(&tw[nw], NULL, writer_run, &w[nw]) != 0) {
 			wb_rpc_client_close(w[nw].c);
 			break;
@@ -1602,7 +1482,7 @@ load(struct soak *s, proc_sample *end)
 			                 .rng = 0x2545f4914f6cdd1dull *
 			                        (nr + 1) };
 		if ((r[nr].null = fopen("/dev/null", "w")) == NULL ||
-		    wb_rpc_client_open(&r[nr].c, s->url, &co) != WB_OK ||
+		    wb_rpc_client_open(&r[nr].c, s->d.url, &co) != WB_OK ||
 		    pthread_create(&tr[nr], NULL, reader_run, &r[nr]) != 0) {
 			wb_rpc_client_close(r[nr].c);
 			if (r[nr].null != NULL) {
@@ -1626,7 +1506,7 @@ load(struct soak *s, proc_sample *end)
 			next_note += interval;
 		}
 	}
-	if (!proc_read(end, s->daemon)) {
+	if (!proc_read(end, s->d.pid)) {
 		atomic_store(&s->daemon_gone, true);
 	}
 	atomic_store(&s->stop, true);
@@ -1652,7 +1532,7 @@ load(struct soak *s, proc_sample *end)
 	}
 	if (atomic_load(&s->daemon_gone)) {
 		show_log(s);
-		return bench_fail("waybilld is gone (pid %d)", (int)s->daemon);
+		return bench_fail("waybilld is gone (pid %d)", (int)s->d.pid);
 	}
 	return brc;
 }
@@ -1665,7 +1545,7 @@ settle_fds(struct soak *s)
 	double until = bench_now() + FD_SETTLE_S;
 
 	do {
-		if (!proc_read(&x, s->daemon)) {
+		if (!proc_read(&x, s->d.pid)) {
 			return -1;
 		}
 		if (x.fds == s->base.fds) {
@@ -1786,8 +1666,8 @@ run(struct soak *s, bench_report *r)
 
 	/* The baseline: the daemon listening, before any client. */
 	sleep_s(0.5);
-	if (!proc_read(&s->base, s->daemon)) {
-		return bench_fail("cannot read /proc/%d", (int)s->daemon);
+	if (!proc_read(&s->base, s->d.pid)) {
+		return bench_fail("cannot read /proc/%d", (int)s->d.pid);
 	}
 	s->max = s->base;
 	bench_note("baseline: RSS %ld kB (anonymous %ld), %ld descriptors",
@@ -1823,7 +1703,7 @@ run(struct soak *s, bench_report *r)
 		           WB_ETIMEDOUT, NULL);
 	}
 	fds_end = settle_fds(s);
-	stopped = stop_daemon(s);
+	stopped = bench_daemon_stop(&s->d, STOP_WAIT_MS);
 	report(s, r, &end, fds_end, missing, stopped, elapsed);
 	if (!r->passed) {
 		show_log(s);
@@ -1847,7 +1727,8 @@ bench_soak(const bench_opts *o, bench_report *r)
 	                           : DEFAULT_MINUTES * 60;
 	s.warmup_s = s.run_s / 3 < WARMUP_MAX_S ? s.run_s / 3 : WARMUP_MAX_S;
 	pthread_mutex_init(&s.lock, NULL);
-	if ((rc = find_waybilld(&s)) != BENCH_OK) {
+	if ((rc = bench_find_program(s.waybilld, sizeof(s.waybilld), "waybilld",
+	                             "WAYBILLD")) != BENCH_OK) {
 		return rc;
 	}
 	if ((s.dir = bench_scratch_dir(o)) == NULL) {
@@ -1858,7 +1739,7 @@ bench_soak(const bench_opts *o, bench_report *r)
 	    (rc = start_daemon(&s)) == BENCH_OK) {
 		rc = run(&s, r);
 	}
-	if (s.daemon > 0 && !stop_daemon(&s)) {
+	if (s.d.pid > 0 && !bench_daemon_stop(&s.d, STOP_WAIT_MS)) {
 		show_log(&s);
 	}
 	wb_signer_free(s.retailer);
