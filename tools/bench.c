@@ -166,6 +166,26 @@ bench_note(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+bool
+bench_print_tail(const char *path)
+{
+	char buf[2001];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		return false;
+	}
+	if (fseek(f, -2000, SEEK_END) != 0) {
+		rewind(f);
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	fprintf(stderr, "%s", buf);
+	return n > 0;
+}
+
 void
 bench_cpu_sample(bench_cpu *out)
 {

@@ -82,6 +82,11 @@ int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Progress on stderr, one line each (not part of the figures). */
 void bench_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/** Prints the last 2000 bytes of the file at path (a child's log) to
+ * stderr after a failure; nothing when it cannot be read or is empty.
+ * @return true when something was printed. */
+bool bench_print_tail(const char *path);
+
 /** True once SIGINT or SIGTERM arrived: a mode stops early and cleans up. */
 bool bench_interrupted(void);
 
@@ -143,6 +148,21 @@ typedef struct {
 void bench_stampgen_init(bench_stampgen *g, const uint8_t *ledger_id,
                          const wb_signer *owner, uint64_t serials,
                          bool ordered_ids);
+
+/* The tags of bench_event_uuid: one per kind of caller, so that no two
+ * draw the same ID in one ledger. bench_stamps.c uses 0 and 1. */
+#define BENCH_UUID_TAG_EPCIS 0xe0 /* the epcis mode's document */
+#define BENCH_UUID_TAG_TRACE 0x60 /* the trace mode's supply chain */
+#define BENCH_UUID_TAG_SOAK  0x50 /* the soak mode: + the thread (< 16) */
+
+/**
+ * An event ID "urn:uuid:..." (45 characters and NUL) drawn from the salt,
+ * a tag and a serial: a version 4 UUID, the same for the same inputs; with
+ * v7_ms >= 0 a version 7 UUID whose first 48 bits are v7_ms, so that IDs
+ * sort in time order.
+ */
+void bench_event_uuid(char out[46], const uint8_t salt[8], uint8_t tag,
+                      uint64_t n, int64_t v7_ms);
 
 /** Builds and signs one stamp; sub->body is malloc'd. */
 wb_err bench_stamp_make(wb_submission *sub, const bench_stampgen *g,

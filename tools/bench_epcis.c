@@ -160,27 +160,6 @@ stretch_note(const struct epcisb *b, const char *what, const stretch *s,
  * The document.
  */
 
-/* The event ID of serial n: a version 4 UUID from the run's salt. */
-static void
-event_uuid(char out[64], const bench_stampgen *g, uint64_t n)
-{
-	uint8_t in[17];
-	wb_hash h;
-	char hex[33];
-
-	memcpy(in, g->salt, 8);
-	in[8] = 0xe0; /* not the tags bench_stamps.c uses */
-	for (int i = 0; i < 8; i++) {
-		in[9 + i] = (uint8_t)(n >> (56 - 8 * i));
-	}
-	wb_hash_sha256(&h, in, sizeof(in));
-	h.b[6] = (uint8_t)((h.b[6] & 0x0f) | 0x40);
-	h.b[8] = (uint8_t)((h.b[8] & 0x3f) | 0x80);
-	wb_hex_encode(hex, h.b, 16);
-	snprintf(out, 64, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
-	         hex + 12, hex + 16, hex + 20);
-}
-
 /* RFC 3339 in UTC with milliseconds. */
 static void
 format_ms(char out[64], int64_t ms)
@@ -201,7 +180,7 @@ write_event(FILE *f, const bench_stampgen *g, uint64_t n, bool last)
 {
 	char id[64], when[64];
 
-	event_uuid(id, g, n);
+	bench_event_uuid(id, g->salt, BENCH_UUID_TAG_EPCIS, n, -1);
 	format_ms(when, 1000 * g->t0 + 50 * (int64_t)n);
 	return fprintf(f,
 	               "{\"type\":\"ObjectEvent\",\"eventTime\":\"%s\","
@@ -386,26 +365,6 @@ tree_size(struct epcisb *b, uint64_t *out)
  * The import.
  */
 
-/* Prints the importer's stderr (its last 2000 bytes) after a failure. */
-static void
-show_errors(const struct epcisb *b)
-{
-	char buf[2001];
-	size_t n;
-	FILE *f = fopen(b->err_path, "r");
-
-	if (f == NULL) {
-		return;
-	}
-	if (fseek(f, -2000, SEEK_END) != 0) {
-		rewind(f);
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	fprintf(stderr, "%s", buf);
-}
-
 static int
 run_import(struct epcisb *b, double *seconds, double *rss, double *cpu)
 {
@@ -445,7 +404,7 @@ run_import(struct epcisb *b, double *seconds, double *rss, double *cpu)
 	}
 	t1 = bench_now();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		show_errors(b);
+		bench_print_tail(b->err_path);
 		if (WIFSIGNALED(status)) {
 			return bench_fail("the importer died of signal %d",
 			                  WTERMSIG(status));

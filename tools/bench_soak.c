@@ -364,28 +364,6 @@ sampler_run(void *arg)
  * Stamps.
  */
 
-/* An event ID: a version 4 UUID from the run's salt, the thread and a
- * sequence number. */
-static void
-event_uuid(char out[46], const uint8_t salt[8], unsigned thread, uint64_t seq)
-{
-	uint8_t in[17];
-	wb_hash h;
-	char hex[33];
-
-	memcpy(in, salt, 8);
-	in[8] = (uint8_t)(0x50 + thread);
-	for (int i = 0; i < 8; i++) {
-		in[9 + i] = (uint8_t)(seq >> (56 - 8 * i));
-	}
-	wb_hash_sha256(&h, in, sizeof(in));
-	h.b[6] = (uint8_t)((h.b[6] & 0x0f) | 0x40);
-	h.b[8] = (uint8_t)((h.b[8] & 0x3f) | 0x80);
-	wb_hex_encode(hex, h.b, 16);
-	snprintf(out, 46, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
-	         hex + 12, hex + 16, hex + 20);
-}
-
 static wb_err
 sign_stamp(wb_submission *sub, const wb_stamp *st, const wb_signer *who)
 {
@@ -426,7 +404,8 @@ stamp_base(wb_stamp *st, char event_id[46], const struct soak *s,
 {
 	memset(st, 0, sizeof(*st));
 	memcpy(st->ledger_id, s->ledger_id, WB_HASH_LEN);
-	event_uuid(event_id, s->salt, thread, (*seq)++);
+	bench_event_uuid(event_id, s->salt,
+	                 (uint8_t)(BENCH_UUID_TAG_SOAK + thread), (*seq)++, -1);
 	st->event_id = event_id;
 	st->kind = kind;
 	st->event_time.seconds = (int64_t)time(NULL) - 1;
@@ -1314,23 +1293,8 @@ start_daemon(struct soak *s)
 static void
 show_log(const struct soak *s)
 {
-	char buf[2001];
-	size_t n;
-	FILE *f = fopen(s->log_path, "r");
-
-	if (f == NULL) {
-		return;
-	}
-	if (fseek(f, -2000, SEEK_END) != 0) {
-		rewind(f);
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	if (n > 0) {
-		bench_note("the end of waybilld's log (%s):", s->log_path);
-		fprintf(stderr, "%s", buf);
-	}
+	bench_note("the end of waybilld's log (%s):", s->log_path);
+	bench_print_tail(s->log_path);
 }
 
 /* The manufacturer and the retailer, the factory's master data, the two

@@ -39,28 +39,23 @@ bench_stampgen_init(bench_stampgen *g, const uint8_t *ledger_id,
 	g->ordered_ids = ordered_ids;
 }
 
-/*
- * The event ID: a version 4 UUID (random: a hash of the run's salt and the
- * stamp), or with ordered IDs a version 7 UUID, whose first 48 bits are the
- * event time in milliseconds, so IDs sort in time order.
- */
-static void
-event_uuid(char out[46], const bench_stampgen *g, uint8_t tag, uint64_t n,
-           int64_t ms)
+void
+bench_event_uuid(char out[46], const uint8_t salt[8], uint8_t tag, uint64_t n,
+                 int64_t v7_ms)
 {
 	uint8_t in[17];
 	wb_hash h;
 	char hex[33];
 
-	memcpy(in, g->salt, 8);
+	memcpy(in, salt, 8);
 	in[8] = tag;
 	for (int i = 0; i < 8; i++) {
 		in[9 + i] = (uint8_t)(n >> (56 - 8 * i));
 	}
 	wb_hash_sha256(&h, in, sizeof(in));
-	if (g->ordered_ids) {
+	if (v7_ms >= 0) {
 		for (int i = 0; i < 6; i++) {
-			h.b[i] = (uint8_t)((uint64_t)ms >> (40 - 8 * i));
+			h.b[i] = (uint8_t)((uint64_t)v7_ms >> (40 - 8 * i));
 		}
 		h.b[6] = (uint8_t)((h.b[6] & 0x0f) | 0x70);
 	} else {
@@ -98,7 +93,9 @@ bench_stamp_make(wb_submission *sub, const bench_stampgen *g,
 	 * minute apart after the first hour; all in the past. */
 	ms = 1000 * g->t0 + (sp->inspect ? 1000 * (3600 + 60 * (int64_t)sp->n)
 	                                 : 50 * (int64_t)sp->n);
-	event_uuid(event_id, g, sp->inspect, sp->n, ms);
+	/* Version 7 (time-ordered) IDs when asked, else version 4. */
+	bench_event_uuid(event_id, g->salt, sp->inspect, sp->n,
+	                 g->ordered_ids ? ms : -1);
 	snprintf(epc, sizeof(epc), BENCH_EPC_PREFIX "%llu",
 	         (unsigned long long)serial);
 	snprintf(po, sizeof(po), "urn:epcglobal:cbv:bt:0614141000005:PO-%llu",

@@ -295,27 +295,6 @@ struct scratch {
 	wb_lift lift;
 };
 
-/* A version 4 UUID from the run's salt and the step's sequence number:
- * random-looking, as most EPCIS senders make them. */
-static void
-event_uuid(char out[46], const uint8_t salt[8], uint64_t seq)
-{
-	uint8_t in[16];
-	wb_hash h;
-	char hex[33];
-
-	memcpy(in, salt, 8);
-	for (int i = 0; i < 8; i++) {
-		in[8 + i] = (uint8_t)(seq >> (56 - 8 * i));
-	}
-	wb_hash_sha256(&h, in, sizeof(in));
-	h.b[6] = (uint8_t)((h.b[6] & 0x0f) | 0x40);
-	h.b[8] = (uint8_t)((h.b[8] & 0x3f) | 0x80);
-	wb_hex_encode(hex, h.b, 16);
-	snprintf(out, 46, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
-	         hex + 12, hex + 16, hex + 20);
-}
-
 /* The EPC list of a stamp: n IDs made by fn from first on. */
 static void
 set_epcs(wb_stamp *s, struct scratch *x, void (*fn)(char *, uint32_t),
@@ -459,7 +438,8 @@ step_stamp(wb_stamp *s, struct scratch *x, const struct trace_bench *b,
 {
 	memset(s, 0, sizeof(*s));
 	memcpy(s->ledger_id, wb_journal_ledger_id(b->j), WB_HASH_LEN);
-	event_uuid(x->event_id, b->salt, st->seq);
+	bench_event_uuid(x->event_id, b->salt, BENCH_UUID_TAG_TRACE, st->seq,
+	                 -1);
 	s->event_id = x->event_id;
 	s->kind = WB_KIND_OBJECT;
 	s->event_time.seconds = b->t0 + (int64_t)st->seq;
