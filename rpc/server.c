@@ -23,8 +23,11 @@
 #define DEFAULT_CONTEXTS      64
 #define DEFAULT_GROUP_MAX     8192
 #define DEFAULT_GROUP_WAIT_US 200
-#define NONCE_CAP             (1u << 20)
+#define NONCE_CAP             (1u << 21)
 #define NONCE_START           (1u << 12)
+/* How long a nonce is remembered: twice the ±5-minute freshness window of
+ * a request's timestamp, to be safe at either end of it. */
+#define NONCE_KEEP_S 600
 /* How long a stop waits for the requests in flight. */
 #define STOP_DRAIN_MS 30000
 /* How long a reply may wait behind earlier replies on its connection that
@@ -259,24 +262,45 @@ nonce_table_free(struct nonce_slot *t, size_t cap)
 	}
 }
 
+static bool
+nonce_live(const struct nonce_slot *n, uint32_t now_s)
+{
+	return n->ts_s != 0 && n->ts_s + NONCE_KEEP_S >= now_s;
+}
+
+static size_t
+nonce_home(const uint8_t *tag, size_t cap)
+{
+	return (size_t)(tag[0] | tag[1] << 8 | (size_t)tag[2] << 16 |
+	                (size_t)tag[3] << 24) &
+	       (cap - 1);
+}
+
+/* A table this full (3/4) is swept before the next nonce goes in. */
+static bool
+nonce_table_full(size_t count, size_t cap)
+{
+	return count * 4 >= cap * 3;
+}
+
 /*
- * Drops the nonces older than the freshness window (twice it, to be safe
- * across the ±5 minutes either way) into a new table, doubled while the
- * live nonces would fill more than a third of it, up to NONCE_CAP. The
+ * Copies the nonces seen in the last NONCE_KEEP_S seconds into a new
+ * table, doubled while they would fill half of it, up to NONCE_CAP; after
+ * a sweep, a quarter of the table at least is free until the next. The
  * table starts small and follows the signed-request rate: a table
  * allocated at its maximum would become resident one page per nonce, as
  * slow, steady growth that looks like a leak.
  */
 static void
-nonce_sweep(struct wb_rpc_server *s, uint64_t now_ms)
+nonce_sweep(struct wb_rpc_server *s, uint32_t now_s)
 {
 	struct nonce_slot *old = s->nonces;
 	size_t old_cap = s->nonce_cap, cap = old_cap, live = 0;
 
 	for (size_t i = 0; i < old_cap; i++) {
-		live += old[i].used && old[i].ts_ms + 2 * 300000 >= now_ms;
+		live += nonce_live(&old[i], now_s);
 	}
-	while (live * 3 >= cap && cap < NONCE_CAP) {
+	while (live * 2 >= cap && cap < NONCE_CAP) {
 		cap *= 2;
 	}
 	if ((s->nonces = nonce_table_new(cap)) == NULL) {
@@ -288,14 +312,11 @@ nonce_sweep(struct wb_rpc_server *s, uint64_t now_ms)
 	for (size_t i = 0; i < old_cap; i++) {
 		size_t k;
 
-		if (!old[i].used || old[i].ts_ms + 2 * 300000 < now_ms) {
+		if (!nonce_live(&old[i], now_s)) {
 			continue;
 		}
-		k = (size_t)(old[i].tag[0] | old[i].tag[1] << 8 |
-		             (size_t)old[i].tag[2] << 16 |
-		             (size_t)old[i].tag[3] << 24) &
-		    (cap - 1);
-		while (s->nonces[k].used) {
+		k = nonce_home(old[i].tag, cap);
+		while (s->nonces[k].ts_s != 0) {
 			k = (k + 1) & (cap - 1);
 		}
 		s->nonces[k] = old[i];
@@ -309,6 +330,8 @@ srv_nonce_fresh(struct wb_rpc_server *s, const wb_pubkey *key,
                 const uint8_t *nonce, size_t len, uint64_t now_ms, bool *full)
 {
 	uint8_t buf[WB_PUBKEY_LEN + WB_NONCE_MAX];
+	/* Never 0, the mark of a free slot. */
+	uint32_t now_s = (uint32_t)(now_ms / 1000) | 1;
 	wb_hash h;
 	size_t k;
 	bool fresh = true;
@@ -318,26 +341,24 @@ srv_nonce_fresh(struct wb_rpc_server *s, const wb_pubkey *key,
 	memcpy(buf + WB_PUBKEY_LEN, nonce, len);
 	wb_hash_sha256(&h, buf, WB_PUBKEY_LEN + len);
 	pthread_mutex_lock(&s->alock);
-	if (s->nonce_count * 2 >= s->nonce_cap) {
-		nonce_sweep(s, now_ms);
-		if (s->nonce_count * 2 >= s->nonce_cap) {
+	if (nonce_table_full(s->nonce_count, s->nonce_cap)) {
+		nonce_sweep(s, now_s);
+		if (nonce_table_full(s->nonce_count, s->nonce_cap)) {
 			*full = true;
 			fresh = false;
 			goto out;
 		}
 	}
-	k = (size_t)(h.b[0] | h.b[1] << 8 | (size_t)h.b[2] << 16 |
-	             (size_t)h.b[3] << 24) &
-	    (s->nonce_cap - 1);
-	for (; s->nonces[k].used; k = (k + 1) & (s->nonce_cap - 1)) {
-		if (memcmp(s->nonces[k].tag, h.b, 16) == 0) {
+	k = nonce_home(h.b, s->nonce_cap);
+	for (; s->nonces[k].ts_s != 0; k = (k + 1) & (s->nonce_cap - 1)) {
+		if (memcmp(s->nonces[k].tag, h.b, sizeof(s->nonces[k].tag)) ==
+		    0) {
 			fresh = false;
 			goto out;
 		}
 	}
-	memcpy(s->nonces[k].tag, h.b, 16);
-	s->nonces[k].ts_ms = now_ms;
-	s->nonces[k].used = true;
+	memcpy(s->nonces[k].tag, h.b, sizeof(s->nonces[k].tag));
+	s->nonces[k].ts_s = now_s;
 	s->nonce_count++;
 out:
 	pthread_mutex_unlock(&s->alock);

@@ -72,10 +72,12 @@ struct pipe_auth {
 #define PIPE_SWEEP_AT   4096
 #define USED_CHALLENGES 4096
 
+/* 16 bytes, so that the nonces of a 10-minute window at a steady load
+ * take little memory (a 96-bit tag makes a false "replayed" about 2^-80
+ * likely per request at a million live nonces). */
 struct nonce_slot {
-	uint8_t tag[16]; /* SHA-256(key || nonce), truncated */
-	uint64_t ts_ms;
-	bool used;
+	uint8_t tag[12]; /* SHA-256(key || nonce), truncated */
+	uint32_t ts_s;   /* when it was seen (Unix seconds); 0: a free slot */
 };
 
 struct wb_rpc_server {

@@ -92,14 +92,10 @@
 
 /* The verdict. */
 #define DEFAULT_MINUTES 1.0
-/* The daemon remembers each signed request's nonce for 10 minutes (twice
- * the ±5-minute freshness window), so under a steady load its nonce table
- * grows for the first 10 minutes by design; the warm-up covers that and 2
- * minutes more. */
-#define WARMUP_MAX_S   720.0
-#define RSS_LIMIT_MB   10.0
-#define FD_SETTLE_S    15.0
-#define NOTICE_DRAIN_S 10.0
+#define WARMUP_MAX_S    120.0
+#define RSS_LIMIT_MB    10.0
+#define FD_SETTLE_S     15.0
+#define NOTICE_DRAIN_S  10.0
 
 #define CALL_TIMEOUT_MS   30000
 #define NOTICE_TIMEOUT_MS 5000
