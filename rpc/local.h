@@ -20,8 +20,8 @@
 /**
  * Makes a server for `j` (opened with its log key; it must outlive the
  * server). Listener, TLS, publish and thread options are ignored.
- * @return WB_OK, WB_EINVAL (no journal or options; max_queued smaller
- * than max_batch), WB_ENOMEM.
+ * @return WB_OK, WB_EINVAL (no journal or options; options as for
+ * wb_rpc_server_start), WB_ENOMEM.
  */
 wb_err wb_rpc_local_new(wb_rpc_server **out, wb_journal *j,
                         const wb_rpc_server_opts *o);

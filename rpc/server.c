@@ -23,7 +23,6 @@
 #define DEFAULT_CONTEXTS      64
 #define DEFAULT_GROUP_MAX     8192
 #define DEFAULT_GROUP_WAIT_US 200
-#define NONCE_CAP             (1u << 21)
 #define NONCE_START           (1u << 12)
 /* How long a nonce is remembered: twice the ±5-minute freshness window of
  * a request's timestamp, to be safe at either end of it. */
@@ -283,9 +282,18 @@ nonce_table_full(size_t count, size_t cap)
 	return count * 4 >= cap * 3;
 }
 
+/* Whether a new nonce must wait for a sweep: the table is 3/4 full, or
+ * holds as many as the server may remember. */
+static bool
+nonce_needs_room(const struct wb_rpc_server *s)
+{
+	return nonce_table_full(s->nonce_count, s->nonce_cap) ||
+	       s->nonce_count >= s->o.max_nonces;
+}
+
 /*
  * Copies the nonces seen in the last NONCE_KEEP_S seconds into a new
- * table, doubled while they would fill half of it, up to NONCE_CAP; after
+ * table, doubled while they would fill half of it, up to nonce_cap_max; after
  * a sweep, a quarter of the table at least is free until the next. The
  * table starts small and follows the signed-request rate: a table
  * allocated at its maximum would become resident one page per nonce, as
@@ -300,7 +308,7 @@ nonce_sweep(struct wb_rpc_server *s, uint32_t now_s)
 	for (size_t i = 0; i < old_cap; i++) {
 		live += nonce_live(&old[i], now_s);
 	}
-	while (live * 2 >= cap && cap < NONCE_CAP) {
+	while (live * 2 >= cap && cap < s->nonce_cap_max) {
 		cap *= 2;
 	}
 	if ((s->nonces = nonce_table_new(cap)) == NULL) {
@@ -330,8 +338,8 @@ srv_nonce_fresh(struct wb_rpc_server *s, const wb_pubkey *key,
                 const uint8_t *nonce, size_t len, uint64_t now_ms, bool *full)
 {
 	uint8_t buf[WB_PUBKEY_LEN + WB_NONCE_MAX];
-	/* Never 0, the mark of a free slot. */
-	uint32_t now_s = (uint32_t)(now_ms / 1000) | 1;
+	uint32_t sec = (uint32_t)(now_ms / 1000);
+	uint32_t now_s = sec | 1; /* never 0, the mark of a free slot */
 	wb_hash h;
 	size_t k;
 	bool fresh = true;
@@ -341,13 +349,19 @@ srv_nonce_fresh(struct wb_rpc_server *s, const wb_pubkey *key,
 	memcpy(buf + WB_PUBKEY_LEN, nonce, len);
 	wb_hash_sha256(&h, buf, WB_PUBKEY_LEN + len);
 	pthread_mutex_lock(&s->alock);
-	if (nonce_table_full(s->nonce_count, s->nonce_cap)) {
+	/* When a sweep made no room, the next waits for the next second: a
+	 * flood of signed requests at the limit must not scan the table for
+	 * each. */
+	if (nonce_needs_room(s) && s->nonce_no_room_s != sec) {
 		nonce_sweep(s, now_s);
-		if (nonce_table_full(s->nonce_count, s->nonce_cap)) {
-			*full = true;
-			fresh = false;
-			goto out;
+		if (nonce_needs_room(s)) {
+			s->nonce_no_room_s = sec;
 		}
+	}
+	if (nonce_needs_room(s)) {
+		*full = true;
+		fresh = false;
+		goto out;
 	}
 	k = nonce_home(h.b, s->nonce_cap);
 	for (; s->nonces[k].ts_s != 0; k = (k + 1) & (s->nonce_cap - 1)) {
@@ -783,6 +797,8 @@ apply_defaults(wb_rpc_server_opts *o)
 	o->group_max = o->group_max ? o->group_max : DEFAULT_GROUP_MAX;
 	o->group_wait_us =
 	        o->group_wait_us ? o->group_wait_us : DEFAULT_GROUP_WAIT_US;
+	o->max_nonces =
+	        o->max_nonces ? o->max_nonces : WB_RPC_DEFAULT_MAX_NONCES;
 }
 
 static wb_err
@@ -947,10 +963,16 @@ srv_new(struct wb_rpc_server **out, wb_journal *j, const wb_rpc_server_opts *o)
 	s->j = j;
 	s->o = *o;
 	apply_defaults(&s->o);
-	if (s->o.max_queued < s->o.max_batch) {
-		/* A full batch could never be queued: "busy" forever. */
+	if (s->o.max_queued < s->o.max_batch ||
+	    s->o.max_nonces > WB_RPC_MAX_MAX_NONCES) {
+		/* A queue smaller than a batch would answer a full batch
+		 * "busy" forever. */
 		free(s);
 		return WB_EINVAL;
+	}
+	s->nonce_cap_max = NONCE_START;
+	while (s->nonce_cap_max / 4 * 3 < s->o.max_nonces) {
+		s->nonce_cap_max *= 2;
 	}
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);

@@ -132,7 +132,9 @@ struct wb_rpc_server {
 	size_t n_used;
 	struct nonce_slot *nonces;
 	size_t nonce_cap;
+	size_t nonce_cap_max; /* the smallest holding o.max_nonces at 3/4 */
 	size_t nonce_count;
+	uint32_t nonce_no_room_s; /* the second a sweep last made no room */
 
 	atomic_uint_fast64_t requests;
 	atomic_uint_fast64_t refusals;

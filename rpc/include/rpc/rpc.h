@@ -30,6 +30,9 @@
 #define WB_RPC_DEFAULT_PUBLISH    "tcp://127.0.0.1:7451"
 #define WB_RPC_DEFAULT_MAX_BATCH  1024  /* stamps per Submit */
 #define WB_RPC_DEFAULT_MAX_QUEUED 65536 /* stamps waiting for the writer */
+/* 3/4 of a 2^21-slot table: about 2,600 signed requests a second. */
+#define WB_RPC_DEFAULT_MAX_NONCES 1572864
+#define WB_RPC_MAX_MAX_NONCES     (1u << 28)
 
 /*
  * The server.
@@ -42,23 +45,26 @@ typedef struct {
 	const char *publish;       /* pub socket URL, or NULL for none */
 	const char *tls_cert_file; /* PEM, ECDSA or RSA (mbedTLS) */
 	const char *tls_key_file;
-	unsigned workers;          /* request/verification threads; 0: cores */
-	unsigned contexts;         /* requests handled at once; 0: 64 */
-	size_t max_message;        /* application limit; 0: 4 MiB */
-	size_t recv_max;           /* nng's hard limit; 0: 2 x max_message */
-	unsigned max_batch;        /* stamps per Submit; 0: 1024 */
-	size_t max_queued;         /* stamps waiting for the writer; 0: 65536;
-	                              at least max_batch */
-	unsigned group_max;        /* stamps per group commit; 0: 8192 */
-	unsigned group_wait_us;    /* how long a group waits to fill; 0: 200 */
+	unsigned workers;       /* request/verification threads; 0: cores */
+	unsigned contexts;      /* requests handled at once; 0: 64 */
+	size_t max_message;     /* application limit; 0: 4 MiB */
+	size_t recv_max;        /* nng's hard limit; 0: 2 x max_message */
+	unsigned max_batch;     /* stamps per Submit; 0: 1024 */
+	size_t max_queued;      /* stamps waiting for the writer; 0: 65536;
+	                           at least max_batch */
+	unsigned group_max;     /* stamps per group commit; 0: 8192 */
+	unsigned group_wait_us; /* how long a group waits to fill; 0: 200 */
+	size_t max_nonces; /* signed requests' nonces remembered at once (each
+	                      for 10 minutes); beyond, signed requests are
+	                      refused busy; 0: WB_RPC_DEFAULT_MAX_NONCES */
 	bool public_recall_status; /* RecallStatus without a key */
 } wb_rpc_server_opts;
 
 /**
  * Starts serving `j` (which must have been opened with its log key, and
  * outlives the server).
- * @return WB_OK, WB_EINVAL (bad URL or options, such as max_queued smaller
- * than max_batch), WB_EIO (cannot listen:
+ * @return WB_OK, WB_EINVAL (bad URL or options: max_queued smaller than
+ * max_batch, max_nonces above WB_RPC_MAX_MAX_NONCES), WB_EIO (cannot listen:
  * address in use, ...), WB_ENOTFOUND (TLS files missing), WB_EDENIED (TLS
  * certificate unusable), WB_ENOMEM.
  */
