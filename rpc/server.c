@@ -74,6 +74,7 @@ pipe_get(struct wb_rpc_server *s, uint32_t pipe, bool create)
 	if (*pp == NULL && create) {
 		if ((*pp = calloc(1, sizeof(**pp))) != NULL) {
 			(*pp)->pipe = pipe;
+			s->n_pipe_records++;
 		}
 	}
 	return *pp;
@@ -133,6 +134,10 @@ sweep_dead_pipes(struct wb_rpc_server *s)
 		}
 	}
 	s->n_pipe_records = alive;
+	/* With many live connections, sweep again only once their number
+	 * has doubled, not at every Challenge. */
+	s->pipe_sweep_at =
+	        alive * 2 > PIPE_SWEEP_AT ? alive * 2 : PIPE_SWEEP_AT;
 }
 
 wb_err
@@ -143,7 +148,7 @@ srv_challenge(struct wb_rpc_server *s, uint32_t pipe,
 	wb_err rc = WB_OK;
 
 	pthread_mutex_lock(&s->alock);
-	if (++s->n_pipe_records > PIPE_SWEEP_AT) {
+	if (s->n_pipe_records >= s->pipe_sweep_at) {
 		sweep_dead_pipes(s);
 	}
 	if ((pa = pipe_get(s, pipe, true)) == NULL) {
@@ -980,6 +985,7 @@ srv_new(struct wb_rpc_server **out, wb_journal *j, const wb_rpc_server_opts *o)
 	pthread_cond_init(&s->wcond, NULL);
 	pthread_mutex_init(&s->alock, NULL);
 	pthread_rwlock_init(&s->ctx_lock, NULL);
+	s->pipe_sweep_at = PIPE_SWEEP_AT;
 	s->nonce_cap = NONCE_START;
 	if ((s->nonces = nonce_table_new(s->nonce_cap)) == NULL) {
 		srv_free(s);

@@ -128,6 +128,7 @@ struct wb_rpc_server {
 	pthread_mutex_t alock;
 	struct pipe_auth *pipes[PIPE_BUCKETS];
 	size_t n_pipe_records;
+	size_t pipe_sweep_at; /* n_pipe_records that triggers a sweep */
 	uint8_t used[USED_CHALLENGES][WB_CHALLENGE_LEN];
 	size_t n_used;
 	struct nonce_slot *nonces;
