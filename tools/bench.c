@@ -166,6 +166,28 @@ bench_note(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int
+bench_ledger_create(const char *dir, const char *origin, wb_signer **log,
+                    wb_signer **admin)
+{
+	wb_journal_create_opts co = { 0 };
+	wb_err rc;
+
+	if ((rc = wb_signer_generate(log, origin)) != WB_OK ||
+	    (rc = wb_signer_generate(admin, "admin")) != WB_OK) {
+		return bench_fail("making keys: %s", wb_strerror(rc));
+	}
+	co.origin = origin;
+	co.log_key = *log;
+	co.admin_key = *wb_signer_pubkey(*admin);
+	co.custody = WB_CUSTODY_ADVISORY;
+	if ((rc = wb_journal_create(dir, &co)) != WB_OK) {
+		return bench_fail("creating a ledger in %s: %s", dir,
+		                  wb_strerror(rc));
+	}
+	return BENCH_OK;
+}
+
 bool
 bench_print_tail(const char *path)
 {

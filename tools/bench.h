@@ -110,6 +110,15 @@ void bench_cpu_sample(bench_cpu *out);
  * machine (other programs, kernel threads), used between two samples. */
 void bench_cpu_note(const char *what, const bench_cpu *a, const bench_cpu *b);
 
+/**
+ * Makes fresh log and admin keys (*log, *admin: wb_signer_free) and a
+ * ledger for origin in dir (advisory custody, the build's default
+ * limits), as `waybill init` would. Prints what failed.
+ * @return BENCH_OK or BENCH_ERROR.
+ */
+int bench_ledger_create(const char *dir, const char *origin, wb_signer **log,
+                        wb_signer **admin);
+
 /** Removes a scratch directory tree and frees the path; NULL is allowed. */
 void bench_scratch_remove(char *dir);
 

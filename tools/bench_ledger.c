@@ -428,22 +428,16 @@ register_owner(struct bench *b)
 static int
 open_ledger(struct bench *b)
 {
-	wb_journal_create_opts co = { 0 };
 	wb_journal_open_opts oo = { 0 };
 	wb_err rc;
+	int brc;
 
-	if ((rc = wb_signer_generate(&b->log, ORIGIN)) != WB_OK ||
-	    (rc = wb_signer_generate(&b->admin, "admin")) != WB_OK ||
-	    (rc = wb_signer_generate(&b->owner, "Acme")) != WB_OK) {
-		return bench_fail("making keys: %s", wb_strerror(rc));
+	if ((brc = bench_ledger_create(b->dir, ORIGIN, &b->log, &b->admin)) !=
+	    BENCH_OK) {
+		return brc;
 	}
-	co.origin = ORIGIN;
-	co.log_key = b->log;
-	co.admin_key = *wb_signer_pubkey(b->admin);
-	co.custody = WB_CUSTODY_ADVISORY;
-	if ((rc = wb_journal_create(b->dir, &co)) != WB_OK) {
-		return bench_fail("creating a ledger in %s: %s", b->dir,
-		                  wb_strerror(rc));
+	if ((rc = wb_signer_generate(&b->owner, "Acme")) != WB_OK) {
+		return bench_fail("making keys: %s", wb_strerror(rc));
 	}
 	/* Durable: LMDB's default sync, as the daemon runs. */
 	oo.log_key = b->log;

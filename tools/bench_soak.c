@@ -1222,25 +1222,19 @@ notices_missing(struct soak *s)
 static int
 make_ledger(struct soak *s)
 {
-	wb_journal_create_opts co = { 0 };
 	wb_journal *j = NULL;
 	char path[PATH_MAX + 16];
 	wb_hash salt;
 	wb_err rc;
+	int brc;
 
-	if ((rc = wb_signer_generate(&s->log, ORIGIN)) != WB_OK ||
-	    (rc = wb_signer_generate(&s->admin, "admin")) != WB_OK ||
-	    (rc = wb_signer_generate(&s->maker, "Manufacturer")) != WB_OK ||
+	if ((brc = bench_ledger_create(s->dir, ORIGIN, &s->log, &s->admin)) !=
+	    BENCH_OK) {
+		return brc;
+	}
+	if ((rc = wb_signer_generate(&s->maker, "Manufacturer")) != WB_OK ||
 	    (rc = wb_signer_generate(&s->retailer, "Retailer")) != WB_OK) {
 		return bench_fail("making keys: %s", wb_strerror(rc));
-	}
-	co.origin = ORIGIN;
-	co.log_key = s->log;
-	co.admin_key = *wb_signer_pubkey(s->admin);
-	co.custody = WB_CUSTODY_ADVISORY;
-	if ((rc = wb_journal_create(s->dir, &co)) != WB_OK) {
-		return bench_fail("creating a ledger in %s: %s", s->dir,
-		                  wb_strerror(rc));
 	}
 	if ((rc = wb_journal_open(&j, s->dir, NULL)) != WB_OK) {
 		return bench_fail("opening the ledger: %s", wb_strerror(rc));

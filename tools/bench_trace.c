@@ -800,26 +800,19 @@ register_one(struct trace_bench *b, const wb_signer *who, const char *name,
 static int
 open_ledger(struct trace_bench *b)
 {
-	wb_journal_create_opts co = { 0 };
 	wb_journal_open_opts oo = { 0 };
 	wb_hash salt;
 	wb_err rc;
 	int brc;
 
-	if ((rc = wb_signer_generate(&b->log, ORIGIN)) != WB_OK ||
-	    (rc = wb_signer_generate(&b->admin, "admin")) != WB_OK ||
-	    (rc = wb_signer_generate(&b->supplier, "Supplier")) != WB_OK ||
+	if ((brc = bench_ledger_create(b->dir, ORIGIN, &b->log, &b->admin)) !=
+	    BENCH_OK) {
+		return brc;
+	}
+	if ((rc = wb_signer_generate(&b->supplier, "Supplier")) != WB_OK ||
 	    (rc = wb_signer_generate(&b->maker, "Manufacturer")) != WB_OK ||
 	    (rc = wb_signer_generate(&b->retailer, "Retailer")) != WB_OK) {
 		return bench_fail("making keys: %s", wb_strerror(rc));
-	}
-	co.origin = ORIGIN;
-	co.log_key = b->log;
-	co.admin_key = *wb_signer_pubkey(b->admin);
-	co.custody = WB_CUSTODY_ADVISORY;
-	if ((rc = wb_journal_create(b->dir, &co)) != WB_OK) {
-		return bench_fail("creating a ledger in %s: %s", b->dir,
-		                  wb_strerror(rc));
 	}
 	/* Durable: LMDB's default sync, as the daemon runs. */
 	oo.log_key = b->log;
