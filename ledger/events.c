@@ -18,10 +18,43 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "journal_impl.h"
 
 #define LOAD_PERCENT 60
+
+/*
+ * The table grows with the ledger (16 bytes a slot, at most 60% used). Its
+ * arrays come straight from mmap, zeroed, and go back with munmap, in one
+ * mapping: from malloc, a table of a few MiB freed when it doubles stays
+ * in the heap, and each doubling would leave the last one resident.
+ */
+static wb_err
+table_alloc(struct wb_event_table *t, size_t cap)
+{
+	size_t half = cap * sizeof(*t->fp);
+	void *p = mmap(NULL, 2 * half, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		return WB_ENOMEM;
+	}
+	t->cap = cap;
+	t->fp = p;
+	t->index = (uint64_t *)((uint8_t *)p + half);
+	return WB_OK;
+}
+
+static void
+table_free(struct wb_event_table *t)
+{
+	if (t->fp != NULL) {
+		munmap(t->fp, 2 * t->cap * sizeof(*t->fp));
+	}
+	t->fp = NULL;
+	t->index = NULL;
+}
 
 static size_t
 slot_of(const struct wb_event_table *t, uint64_t fp)
@@ -38,12 +71,7 @@ wb_event_table_insert(struct wb_event_table *t, uint64_t fp, uint64_t index)
 	if ((t->n + 1) * 100 > t->cap * LOAD_PERCENT) {
 		struct wb_event_table bigger = { 0 };
 
-		bigger.cap = t->cap ? t->cap * 2 : 1024;
-		bigger.fp = calloc(bigger.cap, sizeof(*bigger.fp));
-		bigger.index = calloc(bigger.cap, sizeof(*bigger.index));
-		if (bigger.fp == NULL || bigger.index == NULL) {
-			free(bigger.fp);
-			free(bigger.index);
+		if (table_alloc(&bigger, t->cap ? t->cap * 2 : 1024) != WB_OK) {
 			return WB_ENOMEM;
 		}
 		for (size_t k = 0; k < t->cap; k++) {
@@ -52,8 +80,7 @@ wb_event_table_insert(struct wb_event_table *t, uint64_t fp, uint64_t index)
 				                            t->index[k]);
 			}
 		}
-		free(t->fp);
-		free(t->index);
+		table_free(t);
 		t->fp = bigger.fp;
 		t->index = bigger.index;
 		t->cap = bigger.cap;
@@ -232,8 +259,7 @@ wb_events_commit(wb_journal *j)
 void
 wb_events_fini(struct wb_event_table *e)
 {
-	free(e->fp);
-	free(e->index);
+	table_free(e);
 	free(e->added);
 	memset(e, 0, sizeof(*e));
 }
