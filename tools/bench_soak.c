@@ -113,6 +113,18 @@
 #define ASSET_FMT      "urn:epc:id:giai:0614141.ASSET%u"
 #define ID_LEN         96
 
+/* The load's threads, each of which must show progress (a heartbeat)
+ * at least every STALL_S seconds: a call that never returns fails no
+ * request, so without this a hung thread would go unnoticed. */
+enum {
+	BEAT_WRITER0 = 0,
+	BEAT_READER0 = WRITERS,
+	BEAT_RECONNECT = WRITERS + READERS,
+	BEAT_SUBSCRIBER,
+	N_BEATS
+};
+#define STALL_S 60 /* the message below says so */
+
 /* One sample of the daemon. */
 typedef struct {
 	long rss_kb, anon_kb, file_kb;
@@ -135,6 +147,8 @@ struct soak {
 	atomic_bool sub_stop; /* the subscriber stops */
 	atomic_bool sub_ready;
 	atomic_bool daemon_gone;
+	atomic_uint_fast64_t beat_ms[N_BEATS]; /* 0: not started */
+	bool stall_noted[N_BEATS];             /* the sampler's only */
 	atomic_uint_fast64_t requests, queries, submits_acked, stamps_acked;
 	atomic_uint_fast64_t duplicates, refusals, reconnects, subscriptions;
 	atomic_uint_fast64_t notices, unexpected;
@@ -170,6 +184,58 @@ unexpected(struct soak *s, const char *who, const char *what, wb_err rc,
 		           p != NULL ? p->msg : "");
 	} else if (n == MAX_LOGGED) {
 		bench_note("(further unexpected failures are counted only)");
+	}
+}
+
+static uint64_t
+now_ms(void)
+{
+	return (uint64_t)(bench_now() * 1000);
+}
+
+/* Thread i of the load made progress. */
+static void
+beat(struct soak *s, int i)
+{
+	atomic_store(&s->beat_ms[i], now_ms());
+}
+
+/* Whether thread i has shown no progress for STALL_S seconds. */
+static bool
+stalled(struct soak *s, int i)
+{
+	uint64_t b = atomic_load(&s->beat_ms[i]);
+
+	return b != 0 && now_ms() > b + STALL_S * 1000u;
+}
+
+static const char *
+beat_name(int i)
+{
+	static const char *const names[N_BEATS] = {
+		[BEAT_WRITER0] = "writer 0",
+		[BEAT_WRITER0 + 1] = "writer 1",
+		[BEAT_READER0] = "reader 0",
+		[BEAT_READER0 + 1] = "reader 1",
+		[BEAT_RECONNECT] = "reconnecting client",
+		[BEAT_SUBSCRIBER] = "subscriber",
+	};
+
+	return names[i] != NULL ? names[i] : "a load thread";
+}
+
+/* Counts each thread that stalls once, as an unexpected failure. */
+static void
+check_stalls(struct soak *s)
+{
+	for (int i = 0; i < N_BEATS; i++) {
+		if (!s->stall_noted[i] && stalled(s, i)) {
+			s->stall_noted[i] = true;
+			unexpected(s, beat_name(i),
+			           "made no progress for 60 s (a call never "
+			           "returned)",
+			           WB_ETIMEDOUT, NULL);
+		}
 	}
 }
 
@@ -343,6 +409,7 @@ sampler_run(void *arg)
 		}
 		s->last = x;
 		s->n_samples++;
+		check_stalls(s);
 		s->max.rss_kb =
 		        x.rss_kb > s->max.rss_kb ? x.rss_kb : s->max.rss_kb;
 		s->max.anon_kb =
@@ -919,6 +986,7 @@ writer_run(void *arg)
 	uint64_t cycle = 0;
 
 	while (!atomic_load(&x->s->stop)) {
+		beat(x->s, BEAT_WRITER0 + (int)x->w);
 		writer_cycle(x, cycle);
 		cycle++;
 		sleep_until(x->s, x->s->t0 + (double)cycle * WRITER_PERIOD_S);
@@ -1068,6 +1136,7 @@ reader_run(void *arg)
 	wb_err rc;
 
 	while (!atomic_load(&s->stop)) {
+		beat(s, BEAT_READER0 + (int)x->r);
 		rc = wb_rpc_ping(x->c, &p);
 		(void)query_ok(s, "reader", "Ping", rc, &p);
 		rc = wb_rpc_info_get(&info, x->c, &p);
@@ -1151,6 +1220,7 @@ reconnect_run(void *arg)
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 	for (uint64_t cycle = 0; !atomic_load(&s->stop); cycle++) {
+		beat(s, BEAT_RECONNECT);
 		reconnect_cycle(s, cycle, &rng);
 		sleep_until(s,
 		            s->t0 + (double)(cycle + 1) * RECONNECT_PERIOD_S);
@@ -1172,6 +1242,7 @@ subscriber_run(void *arg)
 	wb_err rc;
 
 	while (!atomic_load(&s->sub_stop)) {
+		beat(s, BEAT_SUBSCRIBER);
 		rc = wb_rpc_notice_next(&note, x->sub, 200);
 		if (rc == WB_ETIMEDOUT) {
 			continue;
@@ -1399,6 +1470,20 @@ progress(struct soak *s, double now)
 	           (double)x.file_kb / 1024, x.fds);
 }
 
+/* Joins thread t of the load, unless it is stalled: then it is detached
+ * and left. Returns whether it was joined. */
+static bool
+join_unless_stalled(struct soak *s, pthread_t t, int i)
+{
+	if (s->stall_noted[i] && stalled(s, i)) {
+		bench_note("%s is stuck: left behind", beat_name(i));
+		pthread_detach(t);
+		return false;
+	}
+	pthread_join(t, NULL);
+	return true;
+}
+
 /* Starts the load, waits for the end of the run, stops the load; *end
  * gets the daemon's last sample under load. */
 static int
@@ -1464,22 +1549,27 @@ load(struct soak *s, proc_sample *end)
 		atomic_store(&s->daemon_gone, true);
 	}
 	atomic_store(&s->stop, true);
-	if (rc_started) {
-		pthread_join(trc, NULL);
-	}
-	for (size_t i = 0; i < nr; i++) {
-		pthread_join(tr[i], NULL);
-		wb_rpc_client_close(r[i].c);
-		fclose(r[i].null);
-	}
-	for (size_t i = 0; i < nw; i++) {
-		pthread_join(tw[i], NULL);
-		wb_rpc_client_close(w[i].c);
-		subs_clear(&w[i].kept, 1);
-		wb_signer_free(w[i].temp);
-	}
 	if (ts_started) {
 		pthread_join(ts, NULL);
+	}
+	/* A thread stuck in a call is left behind (detached, its client
+	 * not closed), so that the run still ends with a verdict. */
+	check_stalls(s);
+	if (rc_started) {
+		(void)join_unless_stalled(s, trc, BEAT_RECONNECT);
+	}
+	for (size_t i = 0; i < nr; i++) {
+		if (join_unless_stalled(s, tr[i], BEAT_READER0 + (int)i)) {
+			wb_rpc_client_close(r[i].c);
+			fclose(r[i].null);
+		}
+	}
+	for (size_t i = 0; i < nw; i++) {
+		if (join_unless_stalled(s, tw[i], BEAT_WRITER0 + (int)i)) {
+			wb_rpc_client_close(w[i].c);
+			subs_clear(&w[i].kept, 1);
+			wb_signer_free(w[i].temp);
+		}
 	}
 	if (bench_interrupted()) {
 		return bench_fail("interrupted");
