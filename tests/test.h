@@ -45,4 +45,12 @@ char *test_read_file(const char *path, size_t *len_out);
  */
 wb_signer *test_signer(const char *name, uint8_t n);
 
+/**
+ * Where the record time sits in encoded entry bytes: field 1 (index,
+ * varint) comes first, then field 2 (record time, varint). Returns the
+ * offset of that varint and its length through n_out (may be NULL);
+ * fails the test when the bytes do not start that way.
+ */
+size_t test_entry_record_time(const uint8_t *e, size_t len, size_t *n_out);
+
 #endif

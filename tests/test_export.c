@@ -453,26 +453,6 @@ find_at(const char *hay, size_t hay_len, size_t from, const void *needle,
 	return 0;
 }
 
-/* Offset and length of the record time's varint in entry bytes: field 1
- * (index, varint) comes first, then field 2 (record time, varint). */
-static size_t
-record_time_at(const uint8_t *e, size_t len, size_t *n_out)
-{
-	size_t i = 1, start;
-
-	assert_true(len > 4 && e[0] == 0x08);
-	while (i < len && (e[i] & 0x80)) {
-		i++;
-	}
-	assert_true(i + 2 < len);
-	assert_int_equal(e[i + 1], 0x10);
-	start = i + 2;
-	for (i = start; i < len && (e[i] & 0x80); i++) {
-	}
-	*n_out = i + 1 - start;
-	return start;
-}
-
 /* An entry in the middle of the journal whose first chain link names a
  * previous entry; its bytes, that link and where both sit. */
 struct middle {
@@ -502,7 +482,7 @@ middle_entry(struct world *w)
 		wb_entry_free(e);
 	}
 	m.prev = e->links[0].prev_index;
-	m.rt_off = record_time_at(m.bytes, m.len, &m.rt_len);
+	m.rt_off = test_entry_record_time(m.bytes, m.len, &m.rt_len);
 	m.link_off = find_at((const char *)m.bytes, m.len, 0,
 	                     e->links[0].prev_leaf_hash.b, WB_HASH_LEN);
 	wb_entry_free(e);
@@ -623,8 +603,8 @@ test_export_recomputed_leaf_hash_still_caught(void **state)
 	bytes = (uint8_t *)(uintptr_t)x->entry;
 	carried = (uint8_t *)(uintptr_t)x->leaf_hash;
 	{
-		size_t rt_len,
-		        rt = record_time_at(bytes, x->entry_len, &rt_len);
+		size_t rt_len, rt = test_entry_record_time(bytes, x->entry_len,
+		                                           &rt_len);
 		uint8_t bit = 0x01;
 
 		while (bytes[rt] & bit) {

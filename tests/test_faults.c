@@ -258,28 +258,6 @@ find_bytes(const uint8_t *hay, size_t hay_len, const uint8_t *needle,
 	return NULL;
 }
 
-/* Offset and length of the record time's varint in entry bytes: field 1
- * (index, varint) comes first, then field 2 (record time, varint). */
-static size_t
-record_time_offset(const uint8_t *e, size_t len, size_t *n_out)
-{
-	size_t i = 1, start;
-
-	assert_true(len > 4 && e[0] == 0x08);
-	while (i < len && (e[i] & 0x80)) {
-		i++;
-	}
-	assert_true(i + 2 < len);
-	assert_int_equal(e[i + 1], 0x10);
-	start = i + 2;
-	for (i = start; i < len && (e[i] & 0x80); i++) {
-	}
-	if (n_out != NULL) {
-		*n_out = i + 1 - start;
-	}
-	return start;
-}
-
 /*
  * Whether `offset` of an entry lies in one of the two fields the
  * stakeholder does not sign, whose change an export could place only
@@ -291,7 +269,7 @@ static bool
 in_unsigned_field(const uint8_t *e, size_t len, size_t offset)
 {
 	wb_entry *d = NULL;
-	size_t rt_len, rt = record_time_offset(e, len, &rt_len);
+	size_t rt_len, rt = test_entry_record_time(e, len, &rt_len);
 	bool weak = offset >= rt && offset < rt + rt_len;
 
 	assert_int_equal(wb_entry_decode(&d, e, len), WB_OK);
@@ -487,7 +465,7 @@ test_faults_export_audit_names_the_altered_entry(void **state)
 	assert_int_equal(e->links[0].prev_index, prev);
 	/* The entry's bytes inside the export (stored verbatim). */
 	at = (char *)find_bytes((const uint8_t *)buf, blen, bytes, len);
-	rt_off = record_time_offset(bytes, len, &rt_len);
+	rt_off = test_entry_record_time(bytes, len, &rt_len);
 	link_off = (size_t)(find_bytes(bytes, len, e->links[0].prev_leaf_hash.b,
 	                               WB_HASH_LEN) -
 	                    bytes);

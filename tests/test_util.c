@@ -103,3 +103,23 @@ test_signer(const char *name, uint8_t n)
 	assert_int_equal(wb_signer_from_seed(&s, name, seed), WB_OK);
 	return s;
 }
+
+size_t
+test_entry_record_time(const uint8_t *e, size_t len, size_t *n_out)
+{
+	size_t i = 1, start;
+
+	assert_true(len > 4 && e[0] == 0x08);
+	while (i < len && (e[i] & 0x80)) {
+		i++;
+	}
+	assert_true(i + 2 < len);
+	assert_int_equal(e[i + 1], 0x10);
+	start = i + 2;
+	for (i = start; i < len && (e[i] & 0x80); i++) {
+	}
+	if (n_out != NULL) {
+		*n_out = i + 1 - start;
+	}
+	return start;
+}
