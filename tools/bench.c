@@ -546,6 +546,10 @@ main(int argc, char **argv)
 	const char *v;
 	int rc;
 
+	/* Not a mode: a process the soak mode starts. */
+	if (argc > 1 && strcmp(argv[1], "soak-client") == 0) {
+		return bench_soak_client(argc - 1, argv + 1);
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 

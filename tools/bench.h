@@ -225,4 +225,15 @@ int bench_epcis(const bench_opts *o, bench_report *r);
 /** The soak mode (bench_soak.c): judges its run (r->judged). */
 int bench_soak(const bench_opts *o, bench_report *r);
 
+/* The soak's client calls: their timeouts. */
+#define SOAK_CALL_TIMEOUT_MS   30000
+#define SOAK_NOTICE_TIMEOUT_MS 5000
+
+/**
+ * One cycle of the soak's reconnecting client, as its own process
+ * (`waybill-bench soak-client ARGS`; bench_soak_client.c says why and
+ * what it prints). argv[0] is "soak-client". Returns the exit status.
+ */
+int bench_soak_client(int argc, char **argv);
+
 #endif

@@ -34,7 +34,10 @@
  * - a reconnecting client: opens a connection, pings, reads Info and a
  *   History (authenticating anew), closes, every RECONNECT_PERIOD_S; every
  *   SUBSCRIBE_EVERY cycles it also subscribes, waits for one notice and
- *   unsubscribes.
+ *   unsubscribes. Each cycle is a process of its own (bench_soak_client.c
+ *   says why: nng 1.5.2's nng_close can hang), whose reports a thread
+ *   here reads; a process stuck in a close is killed and counted
+ *   (client_close_hangs), stuck anywhere else it is a failure.
  * - a sampler, once a second: the daemon's VmRSS, RssAnon and RssFile
  *   (/proc/PID/status) and its open descriptors (/proc/PID/fd).
  *
@@ -55,8 +58,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +77,8 @@
 #include "waybill/trace.h"
 
 #define ORIGIN "bench.waybill.example/soak"
+
+extern char **environ;
 
 /* The load: a steady rate, not the most the daemon can take. */
 #define WRITERS             2
@@ -97,10 +104,13 @@
 #define FD_SETTLE_S     15.0
 #define NOTICE_DRAIN_S  10.0
 
-#define CALL_TIMEOUT_MS   30000
-#define NOTICE_TIMEOUT_MS 5000
-#define STOP_WAIT_MS      30000
-#define MAX_LOGGED        20
+#define CALL_TIMEOUT_MS SOAK_CALL_TIMEOUT_MS
+/* A client process silent this long is stuck: below STALL_S, and above
+ * the longest a cycle can wait (three calls of CALL_TIMEOUT_MS would be
+ * more, but each call reports as it ends). */
+#define CLIENT_SILENT_S 45
+#define STOP_WAIT_MS    30000
+#define MAX_LOGGED      20
 
 #define FACTORY        "urn:epc:id:sgln:0614141.00001.0"
 #define STORE_FMT      "urn:epc:id:sgln:0012345.%05u.0"
@@ -137,6 +147,7 @@ struct soak {
 	char *dir;
 	char waybilld[PATH_MAX], log_path[PATH_MAX];
 	char pub_url[PATH_MAX + 16];
+	char self[PATH_MAX]; /* this program, to start client processes */
 	wb_signer *log, *admin, *maker, *retailer;
 	uint8_t ledger_id[WB_HASH_LEN];
 	uint8_t salt[8];
@@ -152,6 +163,7 @@ struct soak {
 	atomic_uint_fast64_t requests, queries, submits_acked, stamps_acked;
 	atomic_uint_fast64_t duplicates, refusals, reconnects, subscriptions;
 	atomic_uint_fast64_t notices, unexpected;
+	atomic_uint_fast64_t close_hangs;        /* client processes killed */
 	atomic_uint_fast64_t done[WRITERS];      /* cycles finished */
 	atomic_uint_fast64_t installed[WRITERS]; /* last install cycle + 1 */
 	atomic_uint_fast64_t last_recall;
@@ -182,6 +194,20 @@ unexpected(struct soak *s, const char *who, const char *what, wb_err rc,
 		           bench_now() - s->t0, wb_strerror(rc),
 		           p != NULL && p->msg[0] ? ": " : "",
 		           p != NULL ? p->msg : "");
+	} else if (n == MAX_LOGGED) {
+		bench_note("(further unexpected failures are counted only)");
+	}
+}
+
+/* The same, told in words (a client process's report). */
+static void
+unexpected_text(struct soak *s, const char *who, const char *text)
+{
+	uint_fast64_t n = atomic_fetch_add(&s->unexpected, 1);
+
+	if (n < MAX_LOGGED) {
+		bench_note("unexpected: %s at %.1f s: %s", who,
+		           bench_now() - s->t0, text);
 	} else if (n == MAX_LOGGED) {
 		bench_note("(further unexpected failures are counted only)");
 	}
@@ -1155,62 +1181,172 @@ reader_run(void *arg)
  * The reconnecting client and the subscriber.
  */
 
+/*
+ * The reconnecting client: one process per cycle (bench_soak_client.c
+ * says why), whose report lines are read here.
+ */
+
+/* What the parent knows of one client process. */
+struct client_run {
+	char stage[32]; /* the last it reported */
+	char line[512]; /* partial line */
+	size_t len;
+	bool failed;
+};
+
+/* Takes one report line of a client process. */
+static void
+client_line(struct soak *s, struct client_run *cr, const char *line)
+{
+	char what[600];
+
+	beat(s, BEAT_RECONNECT);
+	if (strncmp(line, "stage ", 6) == 0) {
+		snprintf(cr->stage, sizeof(cr->stage), "%.31s", line + 6);
+	} else if (strcmp(line, "query ok") == 0) {
+		atomic_fetch_add(&s->queries, 1);
+		atomic_fetch_add(&s->requests, 1);
+	} else if (strncmp(line, "query fail ", 11) == 0) {
+		atomic_fetch_add(&s->queries, 1);
+		atomic_fetch_add(&s->requests, 1);
+		unexpected_text(s, "reconnect", line + 11);
+		cr->failed = true;
+	} else if (strncmp(line, "fail ", 5) == 0) {
+		/* A notice cut short by the end of the load is no failure. */
+		if (strcmp(cr->stage, "notice") != 0 ||
+		    !atomic_load(&s->stop)) {
+			unexpected_text(s, "reconnect", line + 5);
+		}
+		cr->failed = true;
+	} else if (strcmp(line, "reconnect") == 0) {
+		atomic_fetch_add(&s->reconnects, 1);
+	} else if (strcmp(line, "subscription") == 0) {
+		atomic_fetch_add(&s->subscriptions, 1);
+	} else if (strcmp(line, "notice") != 0) {
+		snprintf(what, sizeof(what), "the client process said: %s",
+		         line);
+		unexpected_text(s, "reconnect", what);
+	}
+}
+
+/* Reads what arrived from a client process; false at the end of it. */
+static bool
+client_read(struct soak *s, struct client_run *cr, int fd)
+{
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n <= 0) {
+		return n < 0 && errno == EINTR;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] != '\n' && cr->len + 1 < sizeof(cr->line)) {
+			cr->line[cr->len++] = buf[i];
+		} else if (buf[i] == '\n') {
+			cr->line[cr->len] = '\0';
+			client_line(s, cr, cr->line);
+			cr->len = 0;
+		}
+	}
+	return true;
+}
+
+/* A client process that reported nothing for CLIENT_SILENT_S: killed,
+ * and counted as a close that never returned (the nng defect the client
+ * process is there for) when it was closing, or else as a failure. */
+static void
+client_stuck(struct soak *s, struct client_run *cr, pid_t pid)
+{
+	char what[160];
+
+	kill(pid, SIGKILL);
+	if (strcmp(cr->stage, "close-client") == 0 ||
+	    strcmp(cr->stage, "close-subscriber") == 0) {
+		atomic_fetch_add(&s->close_hangs, 1);
+		bench_note("reconnecting client: nng_close never returned "
+		           "(%s) at %.1f s; the client process was killed",
+		           cr->stage, bench_now() - s->t0);
+		return;
+	}
+	snprintf(what, sizeof(what),
+	         "the client process was silent for %d s (at stage %s); "
+	         "killed",
+	         CLIENT_SILENT_S, cr->stage[0] ? cr->stage : "start");
+	unexpected_text(s, "reconnect", what);
+}
+
 static void
 reconnect_cycle(struct soak *s, uint64_t cycle, uint64_t *rng)
 {
-	wb_rpc_client_opts co = { .timeout_ms = CALL_TIMEOUT_MS,
-		                  .key = cycle % 2 ? s->maker : s->retailer,
-		                  .per_request_auth = cycle % 4 >= 2 };
-	wb_rpc_client *c = NULL;
-	wb_rpc_subscriber *sub = NULL;
-	wb_rpc_info info;
-	wb_notice note;
-	wb_problem p = { 0 };
-	uint64_t *idx = NULL, next = 0;
 	uint64_t done = atomic_load(&s->done[cycle % WRITERS]);
-	char item[ID_LEN];
-	size_t n = 0;
-	wb_err rc;
+	char item[ID_LEN], key[PATH_MAX + 16];
+	char *argv[] = { s->self,  "soak-client",
+		         s->d.url, s->pub_url,
+		         key,      cycle % 4 >= 2 ? "each" : "once",
+		         item,     cycle % SUBSCRIBE_EVERY == 0 ? "1" : "0",
+		         NULL };
+	struct client_run cr = { .stage = "" };
+	posix_spawn_file_actions_t fa;
+	struct pollfd pfd;
+	double last;
+	bool stuck = false;
+	pid_t pid;
+	int fds[2], status, err;
 
-	/* Opening and subscribing are local (nng connects in the
-	 * background): failures, but not requests. */
-	if ((rc = wb_rpc_client_open(&c, s->d.url, &co)) != WB_OK) {
-		unexpected(s, "reconnect", "opening a client", rc, NULL);
-		return;
-	}
-	atomic_fetch_add(&s->reconnects, 1);
-	rc = wb_rpc_ping(c, &p);
-	(void)query_ok(s, "reconnect", "Ping", rc, &p);
-	rc = wb_rpc_info_get(&info, c, &p);
-	if (query_ok(s, "reconnect", "Info", rc, &p)) {
-		free(info.checkpoint);
-	}
+	snprintf(key, sizeof(key), "%s/%s.key", s->dir,
+	         cycle % 2 ? "maker" : "retailer");
 	if (done > 0) {
 		item_id(item, (unsigned)(cycle % WRITERS), rng_below(rng, done),
 		        0);
-		rc = wb_rpc_history(&idx, &n, &next, c, item, 0, false, 10, &p);
-		free(idx);
-		(void)query_ok(s, "reconnect", "History (new connection)", rc,
-		               &p);
+	} else {
+		snprintf(item, sizeof(item), "-");
 	}
-	wb_rpc_client_close(c);
-	if (cycle % SUBSCRIBE_EVERY != 0) {
+	/* Close-on-exec: the child gets the write end as its stdout only. */
+	if (pipe(fds) != 0) {
+		unexpected_text(s, "reconnect", "making a pipe failed");
 		return;
 	}
-	if ((rc = wb_rpc_subscribe(&sub, s->pub_url)) != WB_OK) {
-		unexpected(s, "reconnect", "subscribing", rc, NULL);
+	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	err = posix_spawn(&pid, s->self, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (err != 0) {
+		close(fds[0]);
+		unexpected_text(s, "reconnect", strerror(err));
 		return;
 	}
-	atomic_fetch_add(&s->subscriptions, 1);
-	/* Writers commit several times a second, and each commit publishes
-	 * a checkpoint: one must arrive. */
-	rc = wb_rpc_notice_next(&note, sub, NOTICE_TIMEOUT_MS);
-	if (rc == WB_OK) {
-		free(note.checkpoint);
-	} else if (!atomic_load(&s->stop)) {
-		unexpected(s, "reconnect", "waiting for a notice", rc, NULL);
+	pfd = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+	last = bench_now();
+	for (;;) {
+		int n = poll(&pfd, 1, 1000);
+
+		if (n > 0) {
+			if (!client_read(s, &cr, fds[0])) {
+				break;
+			}
+			last = bench_now();
+		} else if (bench_now() - last > CLIENT_SILENT_S) {
+			client_stuck(s, &cr, pid);
+			stuck = true;
+			break;
+		}
 	}
-	wb_rpc_subscriber_close(sub);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	if (!stuck && !cr.failed &&
+	    (strcmp(cr.stage, "done") != 0 || !WIFEXITED(status) ||
+	     WEXITSTATUS(status) != 0)) {
+		char what[96];
+
+		snprintf(what, sizeof(what),
+		         "the client process ended at stage %s with status %d",
+		         cr.stage[0] ? cr.stage : "start", status);
+		unexpected_text(s, "reconnect", what);
+	}
 }
 
 static void *
@@ -1317,6 +1453,15 @@ make_ledger(struct soak *s)
 	snprintf(path, sizeof(path), "%s/log.key", s->dir);
 	if ((rc = wb_keyfile_write(path, s->log)) != WB_OK) {
 		return bench_fail("writing the log key: %s", wb_strerror(rc));
+	}
+	/* For the reconnecting client's processes. */
+	snprintf(path, sizeof(path), "%s/maker.key", s->dir);
+	if ((rc = wb_keyfile_write(path, s->maker)) == WB_OK) {
+		snprintf(path, sizeof(path), "%s/retailer.key", s->dir);
+		rc = wb_keyfile_write(path, s->retailer);
+	}
+	if (rc != WB_OK) {
+		return bench_fail("writing %s: %s", path, wb_strerror(rc));
 	}
 	return BENCH_OK;
 }
@@ -1646,6 +1791,10 @@ report(struct soak *s, bench_report *r, const proc_sample *end, long fds_end,
 	          (double)atomic_load(&s->reconnects));
 	bench_add(r, "subscriptions", "subscriptions opened and closed", "", 0,
 	          (double)atomic_load(&s->subscriptions));
+	bench_add(r, "client_close_hangs",
+	          "client processes killed in a close that never returned "
+	          "(nng 1.5.2)",
+	          "", 0, (double)atomic_load(&s->close_hangs));
 	bench_add(r, "rss_baseline_kb", "VmRSS at the baseline", "kB", 0,
 	          (double)s->base.rss_kb);
 	bench_add(r, "rss_after_warmup_kb", "VmRSS after the warm-up", "kB", 0,
@@ -1775,6 +1924,11 @@ bench_soak(const bench_opts *o, bench_report *r)
 	                             "WAYBILLD")) != BENCH_OK) {
 		return rc;
 	}
+	ssize_t n = readlink("/proc/self/exe", s.self, sizeof(s.self) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(s.self) - 1) {
+		return bench_fail("cannot find this program (/proc/self/exe)");
+	}
+	s.self[n] = '\0';
 	if ((s.dir = bench_scratch_dir(o)) == NULL) {
 		return BENCH_ERROR;
 	}
