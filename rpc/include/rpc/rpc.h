@@ -270,6 +270,13 @@ wb_err wb_rpc_subscribe(wb_rpc_subscriber **out, const char *url);
 wb_err wb_rpc_notice_next(wb_notice *out, wb_rpc_subscriber *s,
                           unsigned timeout_ms);
 
+/**
+ * Closes the subscription and frees s (NULL: nothing). With nng 1.5.2
+ * (Debian 12) the close can, rarely, block forever: once in thousands to
+ * tens of thousands of closes of a subscription receiving notices
+ * (docs/benchmarks.md, "nng's close can hang"). Keep a subscription open
+ * for the life of the program rather than closing and reopening it.
+ */
 void wb_rpc_subscriber_close(wb_rpc_subscriber *s);
 
 #endif
