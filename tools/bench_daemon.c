@@ -15,24 +15,33 @@
 
 #include "bench.h"
 
+bool
+bench_self_path(char *out, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", out, size - 1);
+
+	if (n <= 0 || (size_t)n >= size - 1) {
+		return false;
+	}
+	out[n] = '\0';
+	return true;
+}
+
 int
 bench_find_program(char *out, size_t size, const char *name, const char *env)
 {
 	const char *v = getenv(env);
 	char self[PATH_MAX];
-	ssize_t n;
 	char *slash;
 
 	if (v != NULL && v[0] != '\0') {
 		snprintf(out, size, "%s", v);
 	} else {
-		if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <=
-		    0) {
+		if (!bench_self_path(self, sizeof(self))) {
 			return bench_fail("cannot tell where waybill-bench is "
 			                  "(set $%s)",
 			                  env);
 		}
-		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
 		}

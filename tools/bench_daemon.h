@@ -20,6 +20,12 @@ typedef struct {
 } bench_daemon;
 
 /**
+ * This program's own path (/proc/self/exe), into out (size bytes).
+ * @return false when it cannot be read or does not fit.
+ */
+bool bench_self_path(char *out, size_t size);
+
+/**
  * The program `name`: $env when set, else next to this program (where the
  * build puts them all). Writes the path into out.
  * @return BENCH_OK; BENCH_ERROR (printed) when it is not executable.

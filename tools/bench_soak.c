@@ -183,23 +183,8 @@ struct soak {
  * Failures.
  */
 
-static void
-unexpected(struct soak *s, const char *who, const char *what, wb_err rc,
-           const wb_problem *p)
-{
-	uint_fast64_t n = atomic_fetch_add(&s->unexpected, 1);
-
-	if (n < MAX_LOGGED) {
-		bench_note("unexpected: %s %s at %.1f s: %s%s%s", who, what,
-		           bench_now() - s->t0, wb_strerror(rc),
-		           p != NULL && p->msg[0] ? ": " : "",
-		           p != NULL ? p->msg : "");
-	} else if (n == MAX_LOGGED) {
-		bench_note("(further unexpected failures are counted only)");
-	}
-}
-
-/* The same, told in words (a client process's report). */
+/* One unexpected failure, told in words: counted, and the first
+ * MAX_LOGGED are printed. */
 static void
 unexpected_text(struct soak *s, const char *who, const char *text)
 {
@@ -211,6 +196,19 @@ unexpected_text(struct soak *s, const char *who, const char *text)
 	} else if (n == MAX_LOGGED) {
 		bench_note("(further unexpected failures are counted only)");
 	}
+}
+
+/* One unexpected failure of a call of this process. */
+static void
+unexpected(struct soak *s, const char *who, const char *what, wb_err rc,
+           const wb_problem *p)
+{
+	char who_what[256], text[sizeof(p->msg) + 128];
+
+	snprintf(who_what, sizeof(who_what), "%s %s", who, what);
+	snprintf(text, sizeof(text), "%s%s%s", wb_strerror(rc),
+	         p != NULL && p->msg[0] ? ": " : "", p != NULL ? p->msg : "");
+	unexpected_text(s, who_what, text);
 }
 
 static uint64_t
@@ -1924,11 +1922,9 @@ bench_soak(const bench_opts *o, bench_report *r)
 	                             "WAYBILLD")) != BENCH_OK) {
 		return rc;
 	}
-	ssize_t n = readlink("/proc/self/exe", s.self, sizeof(s.self) - 1);
-	if (n <= 0 || (size_t)n >= sizeof(s.self) - 1) {
+	if (!bench_self_path(s.self, sizeof(s.self))) {
 		return bench_fail("cannot find this program (/proc/self/exe)");
 	}
-	s.self[n] = '\0';
 	if ((s.dir = bench_scratch_dir(o)) == NULL) {
 		return BENCH_ERROR;
 	}
