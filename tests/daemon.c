@@ -123,6 +123,7 @@ td_start(td_daemon *d, const char *listen, ...)
 	}
 }
 
+/* Waits up to ms for the daemon to exit; its wait status, or -1. */
 static int
 wait_exit(pid_t pid, int ms)
 {
@@ -136,9 +137,28 @@ wait_exit(pid_t pid, int ms)
 		}
 		nanosleep(&ts, NULL);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
 	return -1;
+}
+
+void
+td_dump_stacks(pid_t pid, const char *why)
+{
+	char cmd[256];
+
+	fprintf(stderr, "# %s: the daemon's (pid %d) threads follow\n", why,
+	        (int)pid);
+	fflush(stderr);
+	/* gdb is optional: without it, the thread names and where the
+	 * kernel has them wait still tell a hang from a slow stop. */
+	snprintf(cmd, sizeof(cmd),
+	         "if command -v gdb >/dev/null 2>&1; then "
+	         "timeout 120 gdb -batch -nx -p %d -ex 'thread apply all bt' "
+	         "</dev/null 2>&1; else for t in /proc/%d/task/*; do "
+	         "echo \"$t $(cat $t/comm) $(cat $t/wchan)\"; done; fi >&2",
+	         (int)pid, (int)pid);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "# (the thread dump failed)\n");
+	}
 }
 
 void
@@ -150,9 +170,14 @@ td_stop(td_daemon *d)
 		return;
 	}
 	kill(d->pid, SIGTERM);
-	status = wait_exit(d->pid, 30000);
+	if ((status = wait_exit(d->pid, 30000)) < 0) {
+		td_dump_stacks(d->pid, "no exit within 30 s of SIGTERM");
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, &status, 0);
+		d->pid = 0;
+		fail_msg("waybilld did not exit within 30 s of SIGTERM");
+	}
 	d->pid = 0;
-	assert_true(status >= 0);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 }

@@ -35,8 +35,14 @@ void td_ledger(td_daemon *d, wb_custody custody);
  */
 void td_start(td_daemon *d, const char *listen, ...);
 
-/** SIGTERM, and the daemon must exit 0 within 30 s. */
+/** SIGTERM, and the daemon must exit 0 within 30 s (if not, its threads
+ * are dumped, it is killed and the test fails). */
 void td_stop(td_daemon *d);
+
+/** Prints to stderr why, then a backtrace of each of the daemon's threads
+ * (gdb, when installed; else each thread's name and kernel wait channel):
+ * for a test that finds the daemon stuck, before it kills it. */
+void td_dump_stacks(pid_t pid, const char *why);
 
 /** SIGKILL, reaped. */
 void td_kill(td_daemon *d);

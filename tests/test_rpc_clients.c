@@ -190,6 +190,7 @@ assert_back_to_baseline(struct world *w)
 	printf("# descriptors %zu -> %zu, RSS %ld kB -> %ld kB\n", w->base_fds,
 	       fds, w->base_rss_kb, rss);
 	if (fds != w->base_fds) {
+		td_dump_stacks(w->d.pid, "descriptors above the baseline");
 		fail_msg("the daemon holds %zu descriptors, %zu before", fds,
 		         w->base_fds);
 	}
@@ -913,6 +914,11 @@ test_clients_unread_replies_do_not_pin_contexts(void **state)
 		     waited += 50) {
 			sleep_ms(50);
 			n = daemon_fds(w->d.pid);
+		}
+		if (n != w->base_fds) {
+			td_dump_stacks(
+			        w->d.pid,
+			        "the non-reading connection is still open");
 		}
 		assert_int_equal(n, w->base_fds);
 	}
