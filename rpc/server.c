@@ -33,8 +33,8 @@
  * the peer does not read. A peer that pipelines requests and never reads
  * would otherwise hold every context (nng's rep0 parks a context on the
  * connection's send queue with no limit) and nobody else would be served;
- * on this timeout the connection is dropped, which frees every context
- * waiting on it. A client with one request at a time (ours) never waits
+ * on this timeout the context is free again and the connection is marked
+ * deaf (deaf.h). A client with one request at a time (ours) never waits
  * here. */
 #define SEND_TIMEOUT_MS 2000
 
@@ -93,6 +93,7 @@ srv_forget_pipe(struct wb_rpc_server *s, uint32_t pipe)
 		s->n_pipe_records--;
 	}
 	pthread_mutex_unlock(&s->alock);
+	deaf_forget(&s->deaf, pipe);
 }
 
 static void
@@ -454,9 +455,16 @@ ctx_cb(void *arg)
 			arm_recv(c);
 			return;
 		}
-		atomic_fetch_add(&c->srv->in_flight, 1);
 		c->req = nng_aio_get_msg(c->aio);
 		c->pipe = nng_msg_get_pipe(c->req);
+		if (deaf_heard(&c->srv->deaf, (uint32_t)nng_pipe_id(c->pipe))) {
+			/* Its reply would only wait behind the others. */
+			nng_msg_free(c->req);
+			c->req = NULL;
+			arm_recv(c);
+			return;
+		}
+		atomic_fetch_add(&c->srv->in_flight, 1);
 		c->job = NULL;
 		c->state = CTX_WORK;
 		enqueue_work(c->srv, c);
@@ -466,11 +474,9 @@ ctx_cb(void *arg)
 			/* A failed send leaves the message with us. */
 			nng_msg_free(nng_aio_get_msg(c->aio));
 		}
-		if (rv == NNG_ETIMEDOUT && ctx_call_begin(c->srv)) {
-			wb_log(WB_LOG_INFO,
-			       "dropping a connection that does not read its replies");
-			nng_pipe_close(c->pipe);
-			ctx_call_end(c->srv);
+		if (rv == NNG_ETIMEDOUT) {
+			deaf_mark(&c->srv->deaf,
+			          (uint32_t)nng_pipe_id(c->pipe));
 		}
 		atomic_fetch_sub(&c->srv->in_flight, 1);
 		arm_recv(c);
@@ -920,6 +926,9 @@ start_threads(struct wb_rpc_server *s)
 		return WB_ENOMEM;
 	}
 	s->writer_started = true;
+	if (deaf_start_closer(&s->deaf) != WB_OK) {
+		return WB_ENOMEM;
+	}
 	if ((s->workers = calloc(s->o.workers, sizeof(*s->workers))) == NULL) {
 		return WB_ENOMEM;
 	}
@@ -985,6 +994,7 @@ srv_new(struct wb_rpc_server **out, wb_journal *j, const wb_rpc_server_opts *o)
 	pthread_cond_init(&s->wcond, NULL);
 	pthread_mutex_init(&s->alock, NULL);
 	pthread_rwlock_init(&s->ctx_lock, NULL);
+	deaf_init(&s->deaf);
 	s->pipe_sweep_at = PIPE_SWEEP_AT;
 	s->nonce_cap = NONCE_START;
 	if ((s->nonces = nonce_table_new(s->nonce_cap)) == NULL) {
@@ -1022,6 +1032,7 @@ srv_free(struct wb_rpc_server *s)
 	pthread_cond_destroy(&s->wcond);
 	pthread_mutex_destroy(&s->alock);
 	pthread_rwlock_destroy(&s->ctx_lock);
+	deaf_fini(&s->deaf);
 	free(s);
 }
 
@@ -1083,6 +1094,7 @@ wb_rpc_server_stop(wb_rpc_server *s)
 	}
 	atomic_store(&s->stopping, true);
 	drain(s);
+	deaf_stop_closer(&s->deaf);
 	/* Closing the socket fails the receives still pending; a request
 	 * that slipped in meanwhile is finished before the threads go (its
 	 * reply is dropped). */

@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "deaf.h"
 #include "nngx.h"
 #include "rpc/rpc.h"
 #include "wire.h"
@@ -124,6 +125,8 @@ struct wb_rpc_server {
 	 * context call is made. */
 	pthread_rwlock_t ctx_lock;
 	bool rep_closed;
+
+	struct deaf_set deaf; /* connections that do not read their replies */
 
 	pthread_mutex_t alock;
 	struct pipe_auth *pipes[PIPE_BUCKETS];
