@@ -272,8 +272,9 @@ wb_err wb_rpc_notice_next(wb_notice *out, wb_rpc_subscriber *s,
 
 /**
  * Closes the subscription and frees s (NULL: nothing). With nng 1.5.2
- * (Debian 12) the close can block forever, and nng with it: in the soak,
- * 10 of 3,151 subscriptions closed right after their first notice
+ * (Debian 12) the close can block forever, and nng with it, when it lands
+ * while a notice is being received: in the soak, 10 of 3,151
+ * subscriptions closed right after their first notice
  * (docs/benchmarks.md, "nng's close can hang"). Keep a subscription open
  * for the life of the program; a program that must close one and go on
  * is safest doing it in a short-lived process.
