@@ -922,12 +922,18 @@ key_texts(struct wb_rpc_server *s)
 static wb_err
 start_threads(struct wb_rpc_server *s)
 {
+	wb_err rc;
+
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		return WB_ENOMEM;
 	}
 	s->writer_started = true;
 	if (deaf_start_closer(&s->deaf) != WB_OK) {
 		return WB_ENOMEM;
+	}
+	if ((rc = reaper_watch_start(&s->watch, 0, 0, s->o.on_nng_stuck,
+	                             s->o.on_nng_stuck_arg)) != WB_OK) {
+		return rc;
 	}
 	if ((s->workers = calloc(s->o.workers, sizeof(*s->workers))) == NULL) {
 		return WB_ENOMEM;
@@ -1095,6 +1101,7 @@ wb_rpc_server_stop(wb_rpc_server *s)
 	atomic_store(&s->stopping, true);
 	drain(s);
 	deaf_stop_closer(&s->deaf);
+	reaper_watch_stop(&s->watch);
 	/* Closing the socket fails the receives still pending; a request
 	 * that slipped in meanwhile is finished before the threads go (its
 	 * reply is dropped). */

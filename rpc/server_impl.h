@@ -20,6 +20,7 @@
 
 #include "deaf.h"
 #include "nngx.h"
+#include "reaper_watch.h"
 #include "rpc/rpc.h"
 #include "wire.h"
 
@@ -127,6 +128,7 @@ struct wb_rpc_server {
 	bool rep_closed;
 
 	struct deaf_set deaf; /* connections that do not read their replies */
+	struct reaper_watch watch;
 
 	pthread_mutex_t alock;
 	struct pipe_auth *pipes[PIPE_BUCKETS];

@@ -2,7 +2,8 @@
 /*
  * waybilld - the ledger daemon: serves one ledger directory over nng until
  * SIGTERM or SIGINT, then finishes the requests in flight, commits, closes
- * and exits 0.
+ * and exits 0. If nng's reaper thread is found stuck it exits 75 at once
+ * (exit_nng_stuck).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rpc/rpc.h"
 
@@ -58,7 +60,32 @@ static const char usage_text[] =
         "                     \"rebuilt N entries ...\" and exit 0; every entry and\n"
         "                     checkpoint is verified first, and a bad one stops it\n"
         "                     (exit 1, naming the entry) with nothing changed. The\n"
-        "                     daemon must be stopped. Scratch space: $TMPDIR\n";
+        "                     daemon must be stopped. Scratch space: $TMPDIR\n"
+        "\n"
+        "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot start, 2 on a\n"
+        "usage error, 75 when nng's reaper thread is stuck (an nng 1.5.2 defect:\n"
+        "connections are no longer released): restart it.\n";
+
+/* The exit status when nng's reaper is stuck (EX_TEMPFAIL): restart. */
+#define EXIT_NNG_STUCK 75
+
+/*
+ * nng's reaper thread is stuck (rpc/reaper_watch.h): connections would
+ * pile up until none could be accepted, and an orderly stop would never
+ * return (it closes nng sockets). Exiting at once is what a crash is to
+ * the ledger: every acknowledged submission is durable, and a request in
+ * flight was not acknowledged (its client retries; a resubmitted stamp
+ * is refused as a duplicate if it had landed).
+ */
+static void
+exit_nng_stuck(void *arg)
+{
+	(void)arg;
+	fprintf(stderr,
+	        "waybilld: exiting with status %d so that the service manager restarts it\n",
+	        EXIT_NNG_STUCK);
+	_exit(EXIT_NNG_STUCK);
+}
 
 static int usage_error(const char *fmt, ...)
         __attribute__((format(printf, 1, 2)));
@@ -343,6 +370,7 @@ main(int argc, char **argv)
 	a.so.listen = a.listen;
 	a.so.n_listen = a.n_listen;
 	a.so.publish = a.publish;
+	a.so.on_nng_stuck = exit_nng_stuck;
 	if ((rc = wb_rpc_server_start(&srv, j, &a.so)) != WB_OK) {
 		fprintf(stderr, "waybilld: cannot start serving: %s\n",
 		        wb_strerror(rc));

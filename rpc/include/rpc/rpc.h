@@ -58,6 +58,13 @@ typedef struct {
 	                      for 10 minutes); beyond, signed requests are
 	                      refused busy; 0: WB_RPC_DEFAULT_MAX_NONCES */
 	bool public_recall_status; /* RecallStatus without a key */
+	/* Called once, from a server thread, if nng's reaper thread is found
+	 * stuck (an nng 1.5.2 defect: docs/benchmarks.md, "nng's close can
+	 * hang"): no connection is released any more, and
+	 * wb_rpc_server_stop would never return. waybilld exits with status
+	 * 75 for its service manager to restart it. NULL: only logged. */
+	void (*on_nng_stuck)(void *arg);
+	void *on_nng_stuck_arg;
 } wb_rpc_server_opts;
 
 /**
@@ -74,7 +81,7 @@ wb_err wb_rpc_server_start(wb_rpc_server **out, wb_journal *j,
 /**
  * Stops: accepts no new connections or requests, finishes the requests in
  * flight (their commits included), then closes the sockets and frees the
- * server. NULL is allowed.
+ * server. NULL is allowed. Never returns once on_nng_stuck was called.
  */
 void wb_rpc_server_stop(wb_rpc_server *s);
 

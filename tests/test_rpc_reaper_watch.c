@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_rpc_reaper_watch.c - rpc/reaper_watch.c: with nng's reaper working,
+ * every round's removal is seen and nothing is reported; when removals
+ * stop coming (here: the rounds' closes skipped, which is what a stuck
+ * reaper looks like from outside), the watchdog reports it once, no
+ * sooner than its deadline.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "reaper_watch.h"
+#include "test.h"
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* What the watchdog reported, and the rounds' closes that were skipped. */
+static struct {
+	pthread_mutex_t lock;
+	int stuck_calls;
+	uint64_t stuck_at_ms;
+	void *stuck_arg;
+	int skipped_closes;
+	uint32_t skipped_pipe;
+	uint64_t first_skip_ms;
+} seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+record_stuck(void *arg)
+{
+	pthread_mutex_lock(&seen.lock);
+	seen.stuck_calls++;
+	seen.stuck_at_ms = now_ms();
+	seen.stuck_arg = arg;
+	pthread_mutex_unlock(&seen.lock);
+}
+
+static void
+skip_close(uint32_t pipe)
+{
+	/* No assertion here: this is the watchdog's thread. */
+	pthread_mutex_lock(&seen.lock);
+	seen.skipped_pipe = pipe;
+	if (seen.skipped_closes++ == 0) {
+		seen.first_skip_ms = now_ms();
+	}
+	pthread_mutex_unlock(&seen.lock);
+}
+
+static int
+stuck_calls(void)
+{
+	int n;
+
+	pthread_mutex_lock(&seen.lock);
+	n = seen.stuck_calls;
+	pthread_mutex_unlock(&seen.lock);
+	return n;
+}
+
+static int
+reset(void **state)
+{
+	(void)state;
+	pthread_mutex_lock(&seen.lock);
+	seen.stuck_calls = seen.skipped_closes = 0;
+	seen.skipped_pipe = 0;
+	seen.stuck_arg = NULL;
+	seen.stuck_at_ms = seen.first_skip_ms = 0;
+	pthread_mutex_unlock(&seen.lock);
+	return 0;
+}
+
+/* A round every 20 ms: the inproc pipe is closed, its removal reported by
+ * nng's reaper, the dialer reconnects, and so on; none is overdue. */
+static void
+test_watch_rounds_complete_while_the_reaper_works(void **state)
+{
+	struct reaper_watch w;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(reaper_watch_start(&w, 20, 2000, record_stuck, &seen),
+	                 WB_OK);
+	for (int waited = 0; reaper_watch_rounds(&w) < 10 && waited < 20000;
+	     waited += 10) {
+		sleep_ms(10);
+	}
+	assert_true(reaper_watch_rounds(&w) >= 10);
+	assert_int_equal(stuck_calls(), 0);
+	reaper_watch_stop(&w);
+}
+
+/* Removals stop coming: reported once, the deadline after the round whose
+ * removal never came. */
+static void
+test_watch_reports_a_stuck_reaper_once(void **state)
+{
+	struct reaper_watch w;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	w.close_pipe = skip_close;
+	assert_int_equal(reaper_watch_start(&w, 20, 300, record_stuck, &seen),
+	                 WB_OK);
+	for (int waited = 0; stuck_calls() == 0 && waited < 20000;
+	     waited += 10) {
+		sleep_ms(10);
+	}
+	assert_int_equal(stuck_calls(), 1);
+	assert_int_equal(reaper_watch_rounds(&w), 0);
+	pthread_mutex_lock(&seen.lock);
+	/* One round started, none after it: the watchdog waits for it. */
+	assert_int_equal(seen.skipped_closes, 1);
+	assert_true(seen.skipped_pipe != 0);
+	assert_ptr_equal(seen.stuck_arg, &seen);
+	assert_true(seen.stuck_at_ms - seen.first_skip_ms >= 300);
+	pthread_mutex_unlock(&seen.lock);
+	sleep_ms(200); /* ten more ticks: not reported again */
+	assert_int_equal(stuck_calls(), 1);
+	reaper_watch_stop(&w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(
+		        test_watch_rounds_complete_while_the_reaper_works,
+		        reset),
+		cmocka_unit_test_setup(test_watch_reports_a_stuck_reaper_once,
+		                       reset),
+	};
+
+	return cmocka_run_group_tests_name("rpc_reaper_watch", tests, NULL,
+	                                   NULL);
+}
