@@ -1101,7 +1101,6 @@ wb_rpc_server_stop(wb_rpc_server *s)
 	atomic_store(&s->stopping, true);
 	drain(s);
 	deaf_stop_closer(&s->deaf);
-	reaper_watch_stop(&s->watch);
 	/* Closing the socket fails the receives still pending; a request
 	 * that slipped in meanwhile is finished before the threads go (its
 	 * reply is dropped). */
@@ -1133,6 +1132,10 @@ wb_rpc_server_stop(wb_rpc_server *s)
 	if (s->tls != NULL) {
 		nng_tls_config_free(s->tls);
 	}
+	/* Last: if nng's reaper is stuck, the closes above never return,
+	 * and the watchdog is what still reports it (waybilld then exits
+	 * 75 instead of hanging in its stop). */
+	reaper_watch_stop(&s->watch);
 	free(s->workers);
 	free(s->ctxs);
 	srv_free(s);
