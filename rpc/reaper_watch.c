@@ -70,8 +70,8 @@ tick(struct reaper_watch *w)
 		w->stuck = true;
 		pthread_mutex_unlock(&w->lock);
 		wb_log(WB_LOG_ERROR,
-		       "nng's reaper thread is stuck (a connection's teardown has waited %u s; an nng 1.5.2 defect): no connection will be released any more and closing the sockets would never return",
-		       w->deadline_ms / 1000);
+		       "nng's reaper thread is stuck (a connection's teardown has waited %u ms; an nng 1.5.2 defect): no connection will be released any more and closing the sockets would never return",
+		       w->deadline_ms);
 		if (w->on_stuck != NULL) {
 			w->on_stuck(w->on_stuck_arg);
 		}
