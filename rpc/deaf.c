@@ -8,8 +8,8 @@
 
 #include <nng/nng.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "mono.h"
 #include "waybill/log.h"
 
 /* How often the closer looks for silent deaf connections. */
@@ -35,15 +35,6 @@ close_nng_pipe(uint32_t pipe)
 	nng_pipe_close(p);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static struct deaf_pipe **
 find(struct deaf_set *d, uint32_t pipe)
 {
@@ -58,19 +49,13 @@ find(struct deaf_set *d, uint32_t pipe)
 void
 deaf_init(struct deaf_set *d)
 {
-	pthread_condattr_t ca;
-
 	d->list = NULL;
 	atomic_init(&d->n, 0);
 	d->closer_started = false;
 	d->stop = false;
 	d->close_pipe = close_nng_pipe;
 	pthread_mutex_init(&d->lock, NULL);
-	/* A monotonic tick: a wall clock set back must not stall it. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond_init(&d->cond);
 }
 
 void
@@ -154,16 +139,9 @@ closer_main(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
-		struct timespec until;
 		size_t n;
 
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += CLOSER_TICK_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&d->cond, &d->lock, &until);
+		mono_cond_wait_ms(&d->cond, &d->lock, CLOSER_TICK_MS);
 		if (d->stop || (n = pick_silent(d, ids)) == 0) {
 			continue;
 		}

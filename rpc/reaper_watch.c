@@ -8,18 +8,9 @@
 
 #include <nng/protocol/pair0/pair.h>
 #include <stdio.h>
-#include <time.h>
 
+#include "mono.h"
 #include "waybill/log.h"
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void
 close_nng_pipe(uint32_t pipe)
@@ -97,16 +88,7 @@ watch_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
-		struct timespec until;
-
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += w->period_ms / 1000;
-		until.tv_nsec += (long)(w->period_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&w->cond, &w->lock, &until);
+		mono_cond_wait_ms(&w->cond, &w->lock, w->period_ms);
 		if (!w->stop) {
 			tick(w);
 		}
@@ -158,7 +140,6 @@ wb_err
 reaper_watch_start(struct reaper_watch *w, unsigned period_ms,
                    unsigned deadline_ms, void (*on_stuck)(void *), void *arg)
 {
-	pthread_condattr_t ca;
 	wb_err rc;
 
 	w->pipe = w->closing = 0;
@@ -172,10 +153,7 @@ reaper_watch_start(struct reaper_watch *w, unsigned period_ms,
 		w->close_pipe = close_nng_pipe;
 	}
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond_init(&w->cond);
 	if ((rc = open_pair(w)) != WB_OK) {
 		goto fail;
 	}

@@ -53,4 +53,10 @@ wb_signer *test_signer(const char *name, uint8_t n);
  */
 size_t test_entry_record_time(const uint8_t *e, size_t len, size_t *n_out);
 
+/** Milliseconds on CLOCK_MONOTONIC (for timing what a test observes). */
+uint64_t test_mono_ms(void);
+
+/** Sleeps ms milliseconds. */
+void test_sleep_ms(long ms);
+
 #endif

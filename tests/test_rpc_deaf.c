@@ -9,27 +9,9 @@
  */
 #include <pthread.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "deaf.h"
 #include "test.h"
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* What the closer closed, and when. */
 static struct {
@@ -45,7 +27,7 @@ record_close(uint32_t pipe)
 	pthread_mutex_lock(&closed.lock);
 	if (closed.n < 16) {
 		closed.pipe[closed.n] = pipe;
-		closed.at_ms[closed.n] = now_ms();
+		closed.at_ms[closed.n] = test_mono_ms();
 		closed.n++;
 	}
 	pthread_mutex_unlock(&closed.lock);
@@ -119,14 +101,14 @@ test_deaf_closer_closes_silent_connections_once(void **state)
 	deaf_init(&d);
 	d.close_pipe = record_close;
 	assert_int_equal(deaf_start_closer(&d), WB_OK);
-	marked_5 = now_ms();
+	marked_5 = test_mono_ms();
 	deaf_mark(&d, 5);
 	deaf_mark(&d, 6);
 	for (int waited = 0; times_closed(5, NULL) == 0 && waited < 10000;
 	     waited += 50) {
-		last_6 = now_ms();
+		last_6 = test_mono_ms();
 		assert_true(deaf_heard(&d, 6));
-		sleep_ms(50);
+		test_sleep_ms(50);
 	}
 	assert_int_equal(times_closed(5, &at), 1);
 	assert_true(at - marked_5 >= DEAF_QUIET_MS);
@@ -134,12 +116,12 @@ test_deaf_closer_closes_silent_connections_once(void **state)
 	assert_true(deaf_heard(&d, 5));
 	for (int waited = 0; times_closed(6, NULL) == 0 && waited < 10000;
 	     waited += 50) {
-		sleep_ms(50);
+		test_sleep_ms(50);
 	}
 	assert_int_equal(times_closed(6, &at), 1);
 	assert_true(at - last_6 >= DEAF_QUIET_MS);
 	/* More ticks close neither again. */
-	sleep_ms(600);
+	test_sleep_ms(600);
 	assert_int_equal(times_closed(5, NULL), 1);
 	assert_int_equal(times_closed(6, NULL), 1);
 	deaf_stop_closer(&d);

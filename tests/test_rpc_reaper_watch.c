@@ -9,27 +9,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include "reaper_watch.h"
 #include "test.h"
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* What the watchdog reported, and the rounds' closes that were skipped. */
 static struct {
@@ -47,7 +29,7 @@ record_stuck(void *arg)
 {
 	pthread_mutex_lock(&seen.lock);
 	seen.stuck_calls++;
-	seen.stuck_at_ms = now_ms();
+	seen.stuck_at_ms = test_mono_ms();
 	seen.stuck_arg = arg;
 	pthread_mutex_unlock(&seen.lock);
 }
@@ -59,7 +41,7 @@ skip_close(uint32_t pipe)
 	pthread_mutex_lock(&seen.lock);
 	seen.skipped_pipe = pipe;
 	if (seen.skipped_closes++ == 0) {
-		seen.first_skip_ms = now_ms();
+		seen.first_skip_ms = test_mono_ms();
 	}
 	pthread_mutex_unlock(&seen.lock);
 }
@@ -101,7 +83,7 @@ test_watch_rounds_complete_while_the_reaper_works(void **state)
 	                 WB_OK);
 	for (int waited = 0; reaper_watch_rounds(&w) < 10 && waited < 20000;
 	     waited += 10) {
-		sleep_ms(10);
+		test_sleep_ms(10);
 	}
 	assert_true(reaper_watch_rounds(&w) >= 10);
 	assert_int_equal(stuck_calls(), 0);
@@ -122,7 +104,7 @@ test_watch_reports_a_stuck_reaper_once(void **state)
 	                 WB_OK);
 	for (int waited = 0; stuck_calls() == 0 && waited < 20000;
 	     waited += 10) {
-		sleep_ms(10);
+		test_sleep_ms(10);
 	}
 	assert_int_equal(stuck_calls(), 1);
 	assert_int_equal(reaper_watch_rounds(&w), 0);
@@ -133,7 +115,7 @@ test_watch_reports_a_stuck_reaper_once(void **state)
 	assert_ptr_equal(seen.stuck_arg, &seen);
 	assert_true(seen.stuck_at_ms - seen.first_skip_ms >= 300);
 	pthread_mutex_unlock(&seen.lock);
-	sleep_ms(200); /* ten more ticks: not reported again */
+	test_sleep_ms(200); /* ten more ticks: not reported again */
 	assert_int_equal(stuck_calls(), 1);
 	reaper_watch_stop(&w);
 }
