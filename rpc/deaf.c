@@ -24,7 +24,7 @@ struct deaf_pipe {
 	struct deaf_pipe *next;
 };
 
-static void
+static bool
 close_nng_pipe(uint32_t pipe)
 {
 	nng_pipe p = NNG_PIPE_INITIALIZER;
@@ -32,7 +32,7 @@ close_nng_pipe(uint32_t pipe)
 	p.id = pipe;
 	wb_log(WB_LOG_INFO,
 	       "closing a connection that did not read its replies");
-	nng_pipe_close(p);
+	return nng_pipe_close(p) == NNG_ENOENT;
 }
 
 static struct deaf_pipe **
@@ -149,7 +149,11 @@ closer_main(void *arg)
 		 * the connection (deaf_forget), from nng's threads. */
 		pthread_mutex_unlock(&d->lock);
 		for (size_t i = 0; i < n; i++) {
-			d->close_pipe(ids[i]);
+			/* Gone before it was marked (its reply timed out
+			 * as it closed): no removal callback will come. */
+			if (d->close_pipe(ids[i])) {
+				deaf_forget(d, ids[i]);
+			}
 		}
 		pthread_mutex_lock(&d->lock);
 	}

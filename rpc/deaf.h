@@ -15,8 +15,12 @@
  * connection's teardown then waits for that receive forever: its
  * descriptor stays open and the socket's close at shutdown never returns.
  * A deaf peer's backlog is being read exactly when its replies time out,
- * so an immediate close hits that window; a silent connection has no read
- * in progress, only one waiting for data, which a close cancels cleanly.
+ * so an immediate close hits that window. Once no request has come for a
+ * while, the transport is most likely waiting for data, which a close
+ * cancels cleanly. Most likely, not surely: silence is judged by whole
+ * requests, and a peer trickling the bytes of an unfinished one keeps
+ * the transport between reads. This makes the wedge rare; the reaper
+ * watchdog (reaper_watch.h) is what bounds it.
  */
 #ifndef WAYBILL_RPC_DEAF_H
 #define WAYBILL_RPC_DEAF_H
@@ -42,8 +46,8 @@ struct deaf_set {
 	bool closer_started;
 	bool stop;
 	/* How the closer closes a connection: nng_pipe_close (tests record
-	 * the calls instead). */
-	void (*close_pipe)(uint32_t pipe);
+	 * the calls instead); true when there was no such connection left. */
+	bool (*close_pipe)(uint32_t pipe);
 };
 
 /** Initialises an empty set that closes connections with nng_pipe_close. */

@@ -32,10 +32,12 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	pthread_mutex_lock(&w->lock);
 	if (ev == NNG_PIPE_EV_ADD_POST) {
 		w->pipe = id;
+		w->progress_ms = mono_ms();
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		if (id == w->closing) {
 			w->closing = 0;
 			w->rounds++;
+			w->progress_ms = mono_ms();
 		}
 		if (id == w->pipe) {
 			w->pipe = 0; /* closed by its peer */
@@ -44,7 +46,20 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* One tick, with the lock held: report a removal overdue, or start a
+/* Whether the reaper has kept us waiting past the deadline: for the
+ * removal of the pipe a round closed, or for a new pipe (the dialer's
+ * redial is started by the reaper too, when it removes the dialer's side
+ * of the closed connection). */
+static bool
+overdue(const struct reaper_watch *w, uint64_t now)
+{
+	if (w->closing != 0) {
+		return now - w->closed_at_ms >= w->deadline_ms;
+	}
+	return w->pipe == 0 && now - w->progress_ms >= w->deadline_ms;
+}
+
+/* One tick, with the lock held: report the reaper stuck, or start a
  * round by closing the current pipe. */
 static void
 tick(struct reaper_watch *w)
@@ -54,14 +69,11 @@ tick(struct reaper_watch *w)
 	if (w->stuck) {
 		return;
 	}
-	if (w->closing != 0) {
-		if (now - w->closed_at_ms < w->deadline_ms) {
-			return;
-		}
+	if (overdue(w, now)) {
 		w->stuck = true;
 		pthread_mutex_unlock(&w->lock);
 		wb_log(WB_LOG_ERROR,
-		       "nng's reaper thread is stuck (a connection's teardown has waited %u ms; an nng 1.5.2 defect): no connection will be released any more and closing the sockets would never return",
+		       "nng's reaper thread is stuck (a connection's teardown or reconnection has waited %u ms; an nng 1.5.2 defect): no connection will be released any more and closing the sockets would never return",
 		       w->deadline_ms);
 		if (w->on_stuck != NULL) {
 			w->on_stuck(w->on_stuck_arg);
@@ -69,7 +81,7 @@ tick(struct reaper_watch *w)
 		pthread_mutex_lock(&w->lock);
 		return;
 	}
-	if (w->pipe != 0) {
+	if (w->closing == 0 && w->pipe != 0) {
 		uint32_t id = w->pipe;
 
 		w->closing = id;
@@ -144,6 +156,7 @@ reaper_watch_start(struct reaper_watch *w, unsigned period_ms,
 
 	w->pipe = w->closing = 0;
 	w->rounds = 0;
+	w->progress_ms = mono_ms();
 	w->stuck = w->stop = w->thread_started = w->sockets_open = false;
 	w->period_ms = period_ms ? period_ms : REAPER_WATCH_PERIOD_MS;
 	w->deadline_ms = deadline_ms ? deadline_ms : REAPER_WATCH_DEADLINE_MS;

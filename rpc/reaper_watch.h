@@ -15,11 +15,11 @@
  * hangs up); this watchdog notices it.
  *
  * It keeps an inproc pair0 connection to itself. Every period it closes
- * that connection's pipe; the pipe's removal callback runs on the reaper.
- * A removal not seen within the deadline means the reaper is stuck: the
- * watchdog logs that once and calls on_stuck (waybilld exits, for its
- * service manager to restart it). The dialer reconnects by itself, giving
- * the next round its pipe.
+ * that connection's pipe; the pipe's removal callback runs on the reaper,
+ * and so does the start of the dialer's redial, which gives the next
+ * round its pipe. A removal, or a new pipe, not seen within the deadline
+ * means the reaper is stuck: the watchdog logs that once and calls
+ * on_stuck (waybilld exits, for its service manager to restart it).
  */
 #ifndef WAYBILL_RPC_REAPER_WATCH_H
 #define WAYBILL_RPC_REAPER_WATCH_H
@@ -42,8 +42,9 @@ struct reaper_watch {
 	uint32_t pipe;       /* the listener side's current pipe; 0: none */
 	uint32_t closing;    /* the pipe closed and not yet removed; 0: none */
 	uint64_t closed_at_ms;
-	uint64_t rounds; /* removals seen in time */
-	bool stuck;      /* on_stuck was called */
+	uint64_t progress_ms; /* the last pipe added or removal seen */
+	uint64_t rounds;      /* removals seen in time */
+	bool stuck;           /* on_stuck was called */
 	pthread_t thread;
 	bool thread_started;
 	bool stop;

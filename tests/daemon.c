@@ -143,18 +143,19 @@ wait_exit(pid_t pid, int ms)
 void
 td_dump_stacks(pid_t pid, const char *why)
 {
-	char cmd[256];
+	char cmd[512];
 
 	fprintf(stderr, "# %s: the daemon's (pid %d) threads follow\n", why,
 	        (int)pid);
 	fflush(stderr);
-	/* gdb is optional: without it, the thread names and where the
-	 * kernel has them wait still tell a hang from a slow stop. */
+	/* Each thread's name and kernel wait channel always (gdb may be
+	 * missing, or refused the attach), then gdb's backtraces. */
 	snprintf(cmd, sizeof(cmd),
+	         "{ for t in /proc/%d/task/*; do "
+	         "echo \"$t $(cat $t/comm) $(cat $t/wchan)\"; done; "
 	         "if command -v gdb >/dev/null 2>&1; then "
 	         "timeout 120 gdb -batch -nx -p %d -ex 'thread apply all bt' "
-	         "</dev/null 2>&1; else for t in /proc/%d/task/*; do "
-	         "echo \"$t $(cat $t/comm) $(cat $t/wchan)\"; done; fi >&2",
+	         "</dev/null 2>&1; fi; } >&2",
 	         (int)pid, (int)pid);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "# (the thread dump failed)\n");

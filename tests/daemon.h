@@ -39,9 +39,9 @@ void td_start(td_daemon *d, const char *listen, ...);
  * are dumped, it is killed and the test fails). */
 void td_stop(td_daemon *d);
 
-/** Prints to stderr why, then a backtrace of each of the daemon's threads
- * (gdb, when installed; else each thread's name and kernel wait channel):
- * for a test that finds the daemon stuck, before it kills it. */
+/** Prints to stderr why, each of the daemon's threads with its name and
+ * kernel wait channel, and their backtraces when gdb is installed: for a
+ * test that finds the daemon stuck, before it kills it. */
 void td_dump_stacks(pid_t pid, const char *why);
 
 /** SIGKILL, reaped. */

@@ -4,7 +4,8 @@
  * every round's removal is seen and nothing is reported; when removals
  * stop coming (here: the rounds' closes skipped, which is what a stuck
  * reaper looks like from outside), the watchdog reports it once, no
- * sooner than its deadline.
+ * sooner than its deadline; and so when the removal comes but the
+ * dialer's redial (started by the reaper too) never does.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -79,7 +80,7 @@ test_watch_rounds_complete_while_the_reaper_works(void **state)
 
 	(void)state;
 	memset(&w, 0, sizeof(w));
-	assert_int_equal(reaper_watch_start(&w, 20, 2000, record_stuck, &seen),
+	assert_int_equal(reaper_watch_start(&w, 20, 10000, record_stuck, &seen),
 	                 WB_OK);
 	for (int waited = 0; reaper_watch_rounds(&w) < 10 && waited < 20000;
 	     waited += 10) {
@@ -113,11 +114,61 @@ test_watch_reports_a_stuck_reaper_once(void **state)
 	assert_int_equal(seen.skipped_closes, 1);
 	assert_true(seen.skipped_pipe != 0);
 	assert_ptr_equal(seen.stuck_arg, &seen);
-	assert_true(seen.stuck_at_ms - seen.first_skip_ms >= 300);
+	assert_true(seen.stuck_at_ms >= seen.first_skip_ms);
+	assert_true(seen.stuck_at_ms >= w.closed_at_ms + 300);
 	pthread_mutex_unlock(&seen.lock);
 	test_sleep_ms(200); /* ten more ticks: not reported again */
 	assert_int_equal(stuck_calls(), 1);
 	reaper_watch_stop(&w);
+}
+
+/* The watchdog whose dialer test_watch_reports_a_missing_redial ends. */
+static struct reaper_watch *no_redial_watch;
+
+/* Closes the round's pipe for real, and the dialer's socket with it: the
+ * removal comes, the redial never does (as when the reaper is stuck
+ * before it gets to the dialer's side of the connection). */
+static void
+close_without_redial(uint32_t pipe)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+
+	p.id = pipe;
+	nng_pipe_close(p);
+	nng_close(no_redial_watch->dialer_side);
+	pthread_mutex_lock(&seen.lock);
+	if (seen.skipped_closes++ == 0) {
+		seen.first_skip_ms = test_mono_ms();
+	}
+	pthread_mutex_unlock(&seen.lock);
+}
+
+/* The removal comes but no new pipe: also reported once, the deadline
+ * after the removal at the earliest. */
+static void
+test_watch_reports_a_missing_redial(void **state)
+{
+	struct reaper_watch w;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	no_redial_watch = &w;
+	w.close_pipe = close_without_redial;
+	assert_int_equal(reaper_watch_start(&w, 20, 300, record_stuck, &seen),
+	                 WB_OK);
+	for (int waited = 0; stuck_calls() == 0 && waited < 20000;
+	     waited += 10) {
+		test_sleep_ms(10);
+	}
+	assert_int_equal(stuck_calls(), 1);
+	assert_int_equal(reaper_watch_rounds(&w), 1);
+	pthread_mutex_lock(&seen.lock);
+	assert_int_equal(seen.skipped_closes, 1);
+	assert_true(seen.stuck_at_ms >= w.progress_ms + 300);
+	pthread_mutex_unlock(&seen.lock);
+	test_sleep_ms(200);
+	assert_int_equal(stuck_calls(), 1);
+	reaper_watch_stop(&w); /* its dialer's socket is closed already */
 }
 
 int
@@ -128,6 +179,8 @@ main(void)
 		        test_watch_rounds_complete_while_the_reaper_works,
 		        reset),
 		cmocka_unit_test_setup(test_watch_reports_a_stuck_reaper_once,
+		                       reset),
+		cmocka_unit_test_setup(test_watch_reports_a_missing_redial,
 		                       reset),
 	};
 
