@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/rpc.h"
 #include "waybill/log.h"
 
 wb_err
@@ -151,10 +150,4 @@ wb_tls_client_config(nng_tls_config **out, const char *ca_file,
 	}
 	*out = cfg;
 	return WB_OK;
-}
-
-void
-wb_rpc_fini(void)
-{
-	nng_fini();
 }

@@ -20,16 +20,8 @@ td_ledger(td_daemon *d, wb_custody custody)
 	size_t len;
 	wb_journal *j = NULL;
 
-	static bool fini_at_exit;
-
 	memset(d, 0, sizeof(*d));
 	assert_int_equal(wb_init(), WB_OK);
-	if (!fini_at_exit) {
-		/* nng frees a closed client's connection after the close
-		 * returns: let it finish before LeakSanitizer looks. */
-		atexit(wb_rpc_fini);
-		fini_at_exit = true;
-	}
 	d->dir = test_mkdtemp();
 	d->log = test_signer("test.example/ledger", 1);
 	d->admin = test_signer("admin", 2);

@@ -384,8 +384,6 @@ main(int argc, char **argv)
 	       sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	wb_rpc_server_stop(srv);
 	srv = NULL;
-	/* nng's last frees, before a leak checker looks. */
-	wb_rpc_fini();
 	code = 0;
 	wb_log(WB_LOG_INFO, "stopped");
 out:

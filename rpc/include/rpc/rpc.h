@@ -121,16 +121,6 @@ bool wb_rpc_client_reached(const wb_rpc_client *c);
 /** Closes a client; NULL is allowed. */
 void wb_rpc_client_close(wb_rpc_client *c);
 
-/**
- * Releases nng's global resources (nng_fini), waiting first for the
- * teardowns nng still has queued: a socket's close returns before its
- * connections' memory is freed, and a process that exits in between
- * shows that memory to leak checkers. Call it last, once every server,
- * client and subscriber is closed, from one thread; it can block forever
- * if nng's reaper is stuck (see on_nng_stuck).
- */
-void wb_rpc_fini(void);
-
 /*
  * Calls. Each returns WB_OK, a network error (WB_ETIMEDOUT, WB_ECLOSED,
  * WB_EIO), WB_EVERSION, or the server's status; when the server refused,
