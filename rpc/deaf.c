@@ -8,6 +8,7 @@
 
 #include <nng/nng.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mono.h"
 #include "waybill/log.h"
@@ -51,11 +52,9 @@ deaf_init(struct deaf_set *d)
 {
 	d->list = NULL;
 	atomic_init(&d->n, 0);
-	d->closer_started = false;
-	d->stop = false;
+	memset(&d->closer, 0, sizeof(d->closer));
 	d->close_pipe = close_nng_pipe;
 	pthread_mutex_init(&d->lock, NULL);
-	mono_cond_init(&d->cond);
 }
 
 void
@@ -131,57 +130,41 @@ pick_silent(struct deaf_set *d, uint32_t ids[CLOSE_BATCH])
 	return n;
 }
 
-static void *
-closer_main(void *arg)
+/* A tick of the closer, with the lock held. */
+static void
+closer_tick(void *arg)
 {
 	struct deaf_set *d = arg;
 	uint32_t ids[CLOSE_BATCH];
+	size_t n;
 
-	pthread_mutex_lock(&d->lock);
-	while (!d->stop) {
-		size_t n;
-
-		mono_cond_wait_ms(&d->cond, &d->lock, CLOSER_TICK_MS);
-		if (d->stop || (n = pick_silent(d, ids)) == 0) {
-			continue;
-		}
-		/* Outside the lock: the close's removal callback forgets
-		 * the connection (deaf_forget), from nng's threads. */
-		pthread_mutex_unlock(&d->lock);
-		for (size_t i = 0; i < n; i++) {
-			/* Gone before it was marked (its reply timed out
-			 * as it closed): no removal callback will come. */
-			if (d->close_pipe(ids[i])) {
-				deaf_forget(d, ids[i]);
-			}
-		}
-		pthread_mutex_lock(&d->lock);
+	if ((n = pick_silent(d, ids)) == 0) {
+		return;
 	}
+	/* Outside the lock: the close's removal callback forgets the
+	 * connection (deaf_forget), from nng's threads. */
 	pthread_mutex_unlock(&d->lock);
-	return NULL;
+	for (size_t i = 0; i < n; i++) {
+		/* Gone before it was marked (its reply timed out as it
+		 * closed): no removal callback will come. */
+		if (d->close_pipe(ids[i])) {
+			deaf_forget(d, ids[i]);
+		}
+	}
+	pthread_mutex_lock(&d->lock);
 }
 
 wb_err
 deaf_start_closer(struct deaf_set *d)
 {
-	if (pthread_create(&d->closer, NULL, closer_main, d) != 0) {
-		return WB_ENOMEM;
-	}
-	d->closer_started = true;
-	return WB_OK;
+	return mono_ticker_start(&d->closer, &d->lock, CLOSER_TICK_MS,
+	                         closer_tick, d);
 }
 
 void
 deaf_stop_closer(struct deaf_set *d)
 {
-	if (d->closer_started) {
-		pthread_mutex_lock(&d->lock);
-		d->stop = true;
-		pthread_cond_signal(&d->cond);
-		pthread_mutex_unlock(&d->lock);
-		pthread_join(d->closer, NULL);
-		d->closer_started = false;
-	}
+	mono_ticker_stop(&d->closer);
 }
 
 void
@@ -195,6 +178,5 @@ deaf_fini(struct deaf_set *d)
 		free(gone);
 	}
 	atomic_store(&d->n, 0);
-	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 }

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mono.h"
 #include "waybill/err.h"
 
 /* How long a deaf connection must be silent before it is closed. */
@@ -39,12 +40,9 @@ struct deaf_pipe;
 
 struct deaf_set {
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* on CLOCK_MONOTONIC: the closer's tick */
 	struct deaf_pipe *list;
 	atomic_size_t n; /* read without the lock on every request */
-	pthread_t closer;
-	bool closer_started;
-	bool stop;
+	struct mono_ticker closer;
 	/* How the closer closes a connection: nng_pipe_close (tests record
 	 * the calls instead); true when there was no such connection left. */
 	bool (*close_pipe)(uint32_t pipe);

@@ -13,7 +13,8 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void
+/* A condition variable whose timed waits use CLOCK_MONOTONIC. */
+static void
 mono_cond_init(pthread_cond_t *cond)
 {
 	pthread_condattr_t ca;
@@ -24,7 +25,8 @@ mono_cond_init(pthread_cond_t *cond)
 	pthread_condattr_destroy(&ca);
 }
 
-void
+/* Waits on cond (lock held) at most ms. */
+static void
 mono_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, unsigned ms)
 {
 	struct timespec until;
@@ -37,4 +39,53 @@ mono_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, unsigned ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_cond_timedwait(cond, lock, &until);
+}
+
+static void *
+ticker_main(void *arg)
+{
+	struct mono_ticker *t = arg;
+
+	pthread_mutex_lock(t->lock);
+	while (!t->stop) {
+		mono_cond_wait_ms(&t->cond, t->lock, t->period_ms);
+		if (!t->stop) {
+			t->tick(t->arg);
+		}
+	}
+	pthread_mutex_unlock(t->lock);
+	return NULL;
+}
+
+wb_err
+mono_ticker_start(struct mono_ticker *t, pthread_mutex_t *lock,
+                  unsigned period_ms, void (*tick)(void *), void *arg)
+{
+	t->lock = lock;
+	t->stop = false;
+	t->period_ms = period_ms;
+	t->tick = tick;
+	t->arg = arg;
+	mono_cond_init(&t->cond);
+	if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {
+		pthread_cond_destroy(&t->cond);
+		return WB_ENOMEM;
+	}
+	t->started = true;
+	return WB_OK;
+}
+
+void
+mono_ticker_stop(struct mono_ticker *t)
+{
+	if (!t->started) {
+		return;
+	}
+	pthread_mutex_lock(t->lock);
+	t->stop = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(t->lock);
+	pthread_join(t->thread, NULL);
+	pthread_cond_destroy(&t->cond);
+	t->started = false;
 }

@@ -7,16 +7,36 @@
 #define WAYBILL_RPC_MONO_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "waybill/err.h"
 
 /** Milliseconds on CLOCK_MONOTONIC. */
 uint64_t mono_ms(void);
 
-/** Initialises a condition variable whose timed waits use CLOCK_MONOTONIC. */
-void mono_cond_init(pthread_cond_t *cond);
+/*
+ * A thread that calls tick(arg) every period_ms, with *lock held (tick may
+ * drop and retake it), until stopped: the deaf closer and the reaper
+ * watchdog. Zeroed, it is "not started".
+ */
+struct mono_ticker {
+	pthread_mutex_t *lock;
+	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+	pthread_t thread;
+	bool started;
+	bool stop;
+	unsigned period_ms;
+	void (*tick)(void *arg);
+	void *arg;
+};
 
-/** Waits on cond (lock held, as pthread_cond_timedwait) at most ms. */
-void mono_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock,
-                       unsigned ms);
+/** Starts the thread. @return WB_OK, WB_ENOMEM (nothing to stop). */
+wb_err mono_ticker_start(struct mono_ticker *t, pthread_mutex_t *lock,
+                         unsigned period_ms, void (*tick)(void *), void *arg);
+
+/** Stops the thread and waits for it; nothing if it was not started. Call
+ * without *lock held. */
+void mono_ticker_stop(struct mono_ticker *t);
 
 #endif

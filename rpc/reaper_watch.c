@@ -8,6 +8,7 @@
 
 #include <nng/protocol/pair0/pair.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "mono.h"
 #include "waybill/log.h"
@@ -62,8 +63,9 @@ overdue(const struct reaper_watch *w, uint64_t now)
 /* One tick, with the lock held: report the reaper stuck, or start a
  * round by closing the current pipe. */
 static void
-tick(struct reaper_watch *w)
+tick(void *arg)
 {
+	struct reaper_watch *w = arg;
 	uint64_t now = mono_ms();
 
 	if (w->stuck) {
@@ -91,22 +93,6 @@ tick(struct reaper_watch *w)
 		w->close_pipe(id);
 		pthread_mutex_lock(&w->lock);
 	}
-}
-
-static void *
-watch_main(void *arg)
-{
-	struct reaper_watch *w = arg;
-
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		mono_cond_wait_ms(&w->cond, &w->lock, w->period_ms);
-		if (!w->stop) {
-			tick(w);
-		}
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
 }
 
 static wb_err
@@ -157,8 +143,8 @@ reaper_watch_start(struct reaper_watch *w, unsigned period_ms,
 	w->pipe = w->closing = 0;
 	w->rounds = 0;
 	w->progress_ms = mono_ms();
-	w->stuck = w->stop = w->thread_started = w->sockets_open = false;
-	w->period_ms = period_ms ? period_ms : REAPER_WATCH_PERIOD_MS;
+	w->stuck = w->sockets_open = false;
+	memset(&w->ticker, 0, sizeof(w->ticker));
 	w->deadline_ms = deadline_ms ? deadline_ms : REAPER_WATCH_DEADLINE_MS;
 	w->on_stuck = on_stuck;
 	w->on_stuck_arg = arg;
@@ -166,39 +152,28 @@ reaper_watch_start(struct reaper_watch *w, unsigned period_ms,
 		w->close_pipe = close_nng_pipe;
 	}
 	pthread_mutex_init(&w->lock, NULL);
-	mono_cond_init(&w->cond);
-	if ((rc = open_pair(w)) != WB_OK) {
-		goto fail;
+	if ((rc = open_pair(w)) != WB_OK ||
+	    (rc = mono_ticker_start(&w->ticker, &w->lock,
+	                            period_ms ? period_ms
+	                                      : REAPER_WATCH_PERIOD_MS,
+	                            tick, w)) != WB_OK) {
+		close_pair(w);
+		pthread_mutex_destroy(&w->lock);
+		return rc;
 	}
-	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-		rc = WB_ENOMEM;
-		goto fail;
-	}
-	w->thread_started = true;
 	return WB_OK;
-fail:
-	close_pair(w);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
-	return rc;
 }
 
 void
 reaper_watch_stop(struct reaper_watch *w)
 {
-	if (!w->thread_started) {
+	if (!w->ticker.started) {
 		return;
 	}
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	w->thread_started = false;
+	mono_ticker_stop(&w->ticker);
 	/* After the thread: a removal callback of the close may still come,
 	 * and takes the lock. */
 	close_pair(w);
-	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 }
 

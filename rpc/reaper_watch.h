@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mono.h"
 #include "waybill/err.h"
 
 #define REAPER_WATCH_PERIOD_MS   5000
@@ -38,17 +39,14 @@ struct reaper_watch {
 	nng_socket listener_side, dialer_side;
 	bool sockets_open;
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* on CLOCK_MONOTONIC: the watchdog's tick */
-	uint32_t pipe;       /* the listener side's current pipe; 0: none */
-	uint32_t closing;    /* the pipe closed and not yet removed; 0: none */
+	uint32_t pipe;    /* the listener side's current pipe; 0: none */
+	uint32_t closing; /* the pipe closed and not yet removed; 0: none */
 	uint64_t closed_at_ms;
 	uint64_t progress_ms; /* the last pipe added or removal seen */
 	uint64_t rounds;      /* removals seen in time */
 	bool stuck;           /* on_stuck was called */
-	pthread_t thread;
-	bool thread_started;
-	bool stop;
-	unsigned period_ms, deadline_ms;
+	struct mono_ticker ticker;
+	unsigned deadline_ms;
 	void (*on_stuck)(void *arg);
 	void *on_stuck_arg;
 	/* How a round closes the pipe: nng_pipe_close (tests skip it, as a

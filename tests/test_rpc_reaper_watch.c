@@ -91,6 +91,23 @@ test_watch_rounds_complete_while_the_reaper_works(void **state)
 	reaper_watch_stop(&w);
 }
 
+/* Starts w with a round every 20 ms and a 300-ms deadline, its rounds
+ * closing with close_pipe, and waits until it reports the reaper stuck:
+ * exactly once. */
+static void
+start_until_reported(struct reaper_watch *w, void (*close_pipe)(uint32_t))
+{
+	memset(w, 0, sizeof(*w));
+	w->close_pipe = close_pipe;
+	assert_int_equal(reaper_watch_start(w, 20, 300, record_stuck, &seen),
+	                 WB_OK);
+	for (int waited = 0; stuck_calls() == 0 && waited < 20000;
+	     waited += 10) {
+		test_sleep_ms(10);
+	}
+	assert_int_equal(stuck_calls(), 1);
+}
+
 /* Removals stop coming: reported once, the deadline after the round whose
  * removal never came. */
 static void
@@ -99,15 +116,7 @@ test_watch_reports_a_stuck_reaper_once(void **state)
 	struct reaper_watch w;
 
 	(void)state;
-	memset(&w, 0, sizeof(w));
-	w.close_pipe = skip_close;
-	assert_int_equal(reaper_watch_start(&w, 20, 300, record_stuck, &seen),
-	                 WB_OK);
-	for (int waited = 0; stuck_calls() == 0 && waited < 20000;
-	     waited += 10) {
-		test_sleep_ms(10);
-	}
-	assert_int_equal(stuck_calls(), 1);
+	start_until_reported(&w, skip_close);
 	assert_int_equal(reaper_watch_rounds(&w), 0);
 	pthread_mutex_lock(&seen.lock);
 	/* One round started, none after it: the watchdog waits for it. */
@@ -151,16 +160,8 @@ test_watch_reports_a_missing_redial(void **state)
 	struct reaper_watch w;
 
 	(void)state;
-	memset(&w, 0, sizeof(w));
 	no_redial_watch = &w;
-	w.close_pipe = close_without_redial;
-	assert_int_equal(reaper_watch_start(&w, 20, 300, record_stuck, &seen),
-	                 WB_OK);
-	for (int waited = 0; stuck_calls() == 0 && waited < 20000;
-	     waited += 10) {
-		test_sleep_ms(10);
-	}
-	assert_int_equal(stuck_calls(), 1);
+	start_until_reported(&w, close_without_redial);
 	assert_int_equal(reaper_watch_rounds(&w), 1);
 	pthread_mutex_lock(&seen.lock);
 	assert_int_equal(seen.skipped_closes, 1);
